@@ -1,0 +1,3 @@
+//! Debug info: symbols (vmlinux ELF symbol table, kallsyms decoded from the dump) and types
+//! (BTF from the vmlinux or from the dump's memory; DWARF later), behind one lookup API.
+//! (Skeleton: being written; see ARCHITECTURE.md.)
