@@ -1,3 +1,6 @@
 //! Debug info: symbols (vmlinux ELF symbol table, kallsyms decoded from the dump) and types
 //! (BTF from the vmlinux or from the dump's memory; DWARF later), behind one lookup API.
-//! (Skeleton: being written; see ARCHITECTURE.md.)
+
+pub mod symbols;
+
+pub use symbols::{Symbol, SymbolKind, SymbolTable};
