@@ -2,5 +2,7 @@
 //! (BTF from the vmlinux or from the dump's memory; DWARF later), behind one lookup API.
 
 pub mod symbols;
+pub mod types;
 
 pub use symbols::{Symbol, SymbolKind, SymbolTable};
+pub use types::{Member, MemberInfo, Type, TypeGraph, TypeId};
