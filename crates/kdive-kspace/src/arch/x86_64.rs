@@ -1,0 +1,406 @@
+//! x86_64 translation: 4- and 5-level page tables with 2 MiB and 1 GiB pages, the kernel image
+//! mapped at `__START_KERNEL_map`, and the direct map at `page_offset_base`.
+
+use kdive_physmem::{PhysError, PhysMem};
+
+use super::{Translation, Translator};
+use crate::error::{Error, Result};
+use crate::layout::KernelLayout;
+
+/// `__START_KERNEL_map`: kernel-image virtual addresses are `pa - phys_base + this`.
+pub const START_KERNEL_MAP: u64 = 0xffff_ffff_8000_0000;
+/// `KERNEL_IMAGE_SIZE` with KASLR (the module area starts right after it).
+pub const DEFAULT_KERNEL_IMAGE_SIZE: u64 = 1 << 30;
+
+/// Non-KASLR region bases, 4-level paging.
+pub const PAGE_OFFSET_BASE_L4: u64 = 0xffff_8880_0000_0000;
+pub const VMALLOC_BASE_L4: u64 = 0xffff_c900_0000_0000;
+pub const VMEMMAP_BASE_L4: u64 = 0xffff_ea00_0000_0000;
+/// Non-KASLR region bases, 5-level paging.
+pub const PAGE_OFFSET_BASE_L5: u64 = 0xff11_0000_0000_0000;
+pub const VMALLOC_BASE_L5: u64 = 0xffa0_0000_0000_0000;
+pub const VMEMMAP_BASE_L5: u64 = 0xffd4_0000_0000_0000;
+
+/// Largest direct map: 64 TiB (4-level), 32 PiB (5-level).
+const DIRECT_MAP_MAX_L4: u64 = 1 << 46;
+const DIRECT_MAP_MAX_L5: u64 = 1 << 55;
+
+const PAGE_SHIFT: u32 = 12;
+const PAGE_SIZE: u64 = 1 << PAGE_SHIFT;
+const ENTRY_PRESENT: u64 = 1 << 0;
+const ENTRY_LARGE: u64 = 1 << 7;
+/// Physical-address bits of a page-table entry (bits 12..51).
+const ENTRY_ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+
+/// One level of the walk: its name (as error messages use it) and the VA bit it indexes from.
+struct Level {
+    name: &'static str,
+    shift: u32,
+}
+
+const LEVELS_L5: [Level; 5] = [
+    Level {
+        name: "PGD",
+        shift: 48,
+    },
+    Level {
+        name: "P4D",
+        shift: 39,
+    },
+    Level {
+        name: "PUD",
+        shift: 30,
+    },
+    Level {
+        name: "PMD",
+        shift: 21,
+    },
+    Level {
+        name: "PTE",
+        shift: 12,
+    },
+];
+/// With 4-level paging the P4D level is folded into the PGD.
+const LEVELS_L4: [Level; 4] = [
+    Level {
+        name: "PGD",
+        shift: 39,
+    },
+    Level {
+        name: "PUD",
+        shift: 30,
+    },
+    Level {
+        name: "PMD",
+        shift: 21,
+    },
+    Level {
+        name: "PTE",
+        shift: 12,
+    },
+];
+
+/// The x86_64 translator: where the kernel's top-level page table is, and how to read entries.
+#[derive(Debug, Clone)]
+pub struct X86_64 {
+    /// Physical address of the top-level page table (`init_top_pgt`, or a CPU's CR3).
+    root: u64,
+    /// Mask applied to entries to get a physical address (SME's encryption bit removed).
+    addr_mask: u64,
+    /// `KERNEL_IMAGE_SIZE`: how far the arithmetic kernel-image mapping reaches.
+    kernel_image_size: u64,
+}
+
+impl X86_64 {
+    /// `root` is the physical address of the top-level table; `sme_mask` is VMCOREINFO's
+    /// `NUMBER(sme_mask)` (0 without memory encryption).
+    pub fn new(root: u64, sme_mask: u64, kernel_image_size: u64) -> X86_64 {
+        X86_64 {
+            root: root & ENTRY_ADDR_MASK & !sme_mask,
+            addr_mask: ENTRY_ADDR_MASK & !sme_mask,
+            kernel_image_size: kernel_image_size.clamp(PAGE_SIZE, DEFAULT_KERNEL_IMAGE_SIZE),
+        }
+    }
+
+    /// Physical address of a kernel-image virtual address (`__pa_symbol`), by arithmetic.
+    pub fn kernel_image_pa(va: u64, phys_base: u64) -> Option<u64> {
+        let off = va.checked_sub(START_KERNEL_MAP)?;
+        (off < DEFAULT_KERNEL_IMAGE_SIZE).then(|| off.wrapping_add(phys_base))
+    }
+
+    /// Base of the direct map when it can be trusted: read from the kernel, or the default on
+    /// a kernel known to run without KASLR.
+    fn direct_map_base(layout: &KernelLayout) -> Option<u64> {
+        let pob = layout.page_offset_base;
+        let no_kaslr = layout.kaslr_offset.is_known() && layout.kaslr_offset.value == 0;
+        (pob.is_known() || no_kaslr).then_some(pob.value)
+    }
+
+    fn direct_map_end(layout: &KernelLayout, base: u64) -> u64 {
+        let max = if layout.pgtable_l5.value {
+            DIRECT_MAP_MAX_L5
+        } else {
+            DIRECT_MAP_MAX_L4
+        };
+        let end = base.saturating_add(max);
+        let vmalloc = layout.vmalloc_base.value;
+        if layout.vmalloc_base.is_known() && vmalloc > base && vmalloc < end {
+            vmalloc
+        } else {
+            end
+        }
+    }
+}
+
+fn read_entry(mem: &dyn PhysMem, pa: u64) -> std::result::Result<u64, PhysError> {
+    let mut b = [0u8; 8];
+    mem.read_phys(pa, &mut b)?;
+    Ok(u64::from_le_bytes(b))
+}
+
+impl Translator for X86_64 {
+    fn name(&self) -> &'static str {
+        "x86_64"
+    }
+
+    fn check_canonical(&self, layout: &KernelLayout, va: u64) -> Result<()> {
+        let unused_bits = if layout.pgtable_l5.value { 7 } else { 16 };
+        if (((va as i64) << unused_bits) >> unused_bits) as u64 == va {
+            Ok(())
+        } else {
+            Err(Error::NonCanonical { va })
+        }
+    }
+
+    fn linear(&self, layout: &KernelLayout, va: u64) -> Option<u64> {
+        if va >= START_KERNEL_MAP {
+            let off = va - START_KERNEL_MAP;
+            return (layout.phys_base.is_known() && off < self.kernel_image_size)
+                .then(|| off.wrapping_add(layout.phys_base.value));
+        }
+        let base = Self::direct_map_base(layout)?;
+        (va >= base && va < Self::direct_map_end(layout, base)).then(|| va - base)
+    }
+
+    fn walk(&self, mem: &dyn PhysMem, layout: &KernelLayout, va: u64) -> Result<Translation> {
+        let levels: &[Level] = if layout.pgtable_l5.value {
+            &LEVELS_L5
+        } else {
+            &LEVELS_L4
+        };
+        let mut table = self.root;
+        for level in levels {
+            let index = (va >> level.shift) & 0x1ff;
+            let entry =
+                read_entry(mem, table + index * 8).map_err(|source| Error::Phys { va, source })?;
+            if entry & ENTRY_PRESENT == 0 {
+                return Err(Error::NotMapped {
+                    va,
+                    level: level.name,
+                });
+            }
+            let addr = entry & self.addr_mask;
+            let is_leaf = level.shift == PAGE_SHIFT || entry & ENTRY_LARGE != 0;
+            if is_leaf {
+                // Large pages exist only at PUD (1 GiB) and PMD (2 MiB); PGD/P4D have no PS bit.
+                if level.shift > 30 {
+                    return Err(Error::BadEntry {
+                        va,
+                        level: level.name,
+                        entry,
+                    });
+                }
+                let size = 1u64 << level.shift;
+                // In large-page entries bit 12 is PAT, not an address bit: mask to the page size.
+                let pa = (addr & !(size - 1)) | (va & (size - 1));
+                return Ok(Translation {
+                    pa,
+                    page_size: size,
+                });
+            }
+            table = addr;
+        }
+        // Unreachable: the last level always returns.
+        Err(Error::BadEntry {
+            va,
+            level: "PTE",
+            entry: 0,
+        })
+    }
+
+    fn ptov(&self, layout: &KernelLayout, pa: u64) -> Result<u64> {
+        let base = Self::direct_map_base(layout).ok_or_else(|| {
+            Error::NoLayout("page_offset_base has not been read from the kernel".into())
+        })?;
+        let va = base
+            .checked_add(pa)
+            .filter(|&va| va < Self::direct_map_end(layout, base));
+        va.ok_or_else(|| {
+            Error::NoLayout(format!(
+                "physical address {pa:#x} lies beyond the direct map"
+            ))
+        })
+    }
+
+    fn root(&self) -> u64 {
+        self.root
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::error::Error;
+    use crate::synth::SynthMem;
+
+    const MIB: u64 = 1 << 20;
+    const GIB: u64 = 1 << 30;
+    /// A direct-map-looking address that the synthetic spaces map by walking.
+    const VA: u64 = 0xffff_8880_0123_4000;
+
+    fn mem(l5: bool) -> SynthMem {
+        SynthMem::new(8 * MIB as usize, 2 * MIB, l5)
+    }
+
+    #[test]
+    fn four_level_small_page() {
+        let mut m = mem(false);
+        m.map(VA, 0x30_1000, 0x1000);
+        m.write_u64(0x30_1008, 0x1122_3344_5566_7788);
+        let ks = m.into_space();
+        assert_eq!(ks.vtop(VA + 0x10).unwrap(), 0x30_1010);
+        assert_eq!(ks.read_u64(VA + 8).unwrap(), 0x1122_3344_5566_7788);
+        assert_eq!(ks.translate(VA).unwrap().page_size, 0x1000);
+    }
+
+    #[test]
+    fn two_mib_page() {
+        let mut m = mem(false);
+        let va = 0xffff_c900_0020_0000;
+        m.map(va, 0x40_0000, 2 * MIB);
+        m.write_u64(0x40_0000 + 0x1_2348, 42);
+        let ks = m.into_space();
+        assert_eq!(ks.vtop(va + 0x1_2345).unwrap(), 0x41_2345);
+        assert_eq!(ks.read_u64(va + 0x1_2348).unwrap(), 42);
+        assert_eq!(ks.translate(va).unwrap().page_size, 2 * MIB);
+    }
+
+    #[test]
+    fn large_page_pat_bit_is_not_an_address_bit() {
+        let mut m = mem(false);
+        let va = 0xffff_c900_0020_0000;
+        m.map(va, 0x40_0000, 2 * MIB);
+        let e = m.entry_pa(va, 21);
+        let entry = m.read_u64(e);
+        m.write_u64(e, entry | 1 << 12); // PAT
+        let ks = m.into_space();
+        assert_eq!(ks.vtop(va + 5).unwrap(), 0x40_0005);
+    }
+
+    #[test]
+    fn one_gib_page() {
+        let mut m = mem(false);
+        let va = 0xffff_8881_4000_0000;
+        m.map(va, 0, GIB);
+        m.write_u64(0x70_0000, 7);
+        let ks = m.into_space();
+        assert_eq!(ks.vtop(va + 0x70_0000).unwrap(), 0x70_0000);
+        assert_eq!(ks.read_u64(va + 0x70_0000).unwrap(), 7);
+        assert_eq!(ks.translate(va + 0x3fff_ffff).unwrap().page_size, GIB);
+    }
+
+    #[test]
+    fn five_level() {
+        let mut m = mem(true);
+        let va = 0xff11_0000_1234_5000;
+        m.map(va, 0x30_2000, 0x1000);
+        m.write(0x30_2000, b"five");
+        let ks = m.into_space();
+        assert_eq!(ks.vtop(va + 3).unwrap(), 0x30_2003);
+        assert_eq!(ks.read_u32(va).unwrap(), u32::from_le_bytes(*b"five"));
+        // A 5-level address with bits 47..55 in use is canonical here but not under 4-level.
+        assert!(matches!(
+            ks.vtop(0xff11_8000_0000_0000),
+            Err(Error::NotMapped { level: "P4D", .. })
+        ));
+    }
+
+    #[test]
+    fn not_present_at_each_level() {
+        let mut m = mem(false);
+        m.map(VA, 0x30_1000, 0x1000);
+        let ks = m.into_space();
+        let level = |va| match ks.vtop(va) {
+            Err(Error::NotMapped { level, va: v }) if v == va => level,
+            other => panic!("{va:#x}: {other:?}"),
+        };
+        assert_eq!(level(0xffff_9000_0000_0000), "PGD");
+        assert_eq!(level(VA + GIB), "PUD");
+        assert_eq!(level(VA + 4 * MIB), "PMD");
+        assert_eq!(level(VA + 0x1000), "PTE");
+    }
+
+    #[test]
+    fn five_level_not_present_names_p4d() {
+        let mut m = mem(true);
+        m.map(0xff11_0000_0000_0000, 0x30_0000, 0x1000);
+        let ks = m.into_space();
+        assert!(matches!(
+            ks.vtop(0xff11_0080_0000_0000),
+            Err(Error::NotMapped { level: "P4D", .. })
+        ));
+        assert!(matches!(
+            ks.vtop(0xff12_0000_0000_0000),
+            Err(Error::NotMapped { level: "PGD", .. })
+        ));
+    }
+
+    #[test]
+    fn non_canonical() {
+        let ks = mem(false).into_space();
+        assert_eq!(
+            ks.vtop(0x0000_8000_0000_0000),
+            Err(Error::NonCanonical {
+                va: 0x0000_8000_0000_0000
+            })
+        );
+        assert_eq!(
+            ks.vtop(0xff11_0000_0000_0000),
+            Err(Error::NonCanonical {
+                va: 0xff11_0000_0000_0000
+            })
+        );
+    }
+
+    #[test]
+    fn large_bit_at_top_level_is_corrupt() {
+        let mut m = mem(false);
+        let e = m.entry_pa(VA, 39);
+        m.write_u64(e, 0x8000_0000 | 0x83);
+        let ks = m.into_space();
+        assert!(matches!(
+            ks.vtop(VA),
+            Err(Error::BadEntry { level: "PGD", .. })
+        ));
+    }
+
+    #[test]
+    fn table_outside_memory_is_a_phys_error() {
+        let mut m = mem(false);
+        let e = m.entry_pa(VA, 39);
+        m.write_u64(e, 0x7_0000_0000 | 0x3);
+        let ks = m.into_space();
+        match ks.vtop(VA) {
+            Err(Error::Phys { va, source }) => {
+                assert_eq!(va, VA);
+                assert_eq!(source.addr() & !0xfff, 0x7_0000_0000);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Garbage page tables (pseudo-random entries) must give errors or answers, never panics.
+    #[test]
+    fn garbage_tables_never_panic() {
+        let mut m = mem(false);
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for pa in (0x1000..0x20_0000).step_by(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Keep addresses mostly inside memory so walks go deep.
+            m.write_u64(pa, x & 0x8000_0000_007f_f0ff);
+        }
+        let ks = m.into_space();
+        let mut mapped = 0;
+        for i in 0..20_000u64 {
+            let va =
+                0xffff_8000_0000_0000 | i.wrapping_mul(0x9e37_79b9_7f4a_7c15) & 0x7fff_ffff_f000;
+            if ks.vtop(va).is_ok() {
+                mapped += 1;
+            }
+            let mut buf = [0u8; 64];
+            let _ = ks.read(va + 0xfe0, &mut buf);
+        }
+        assert!(mapped > 0);
+    }
+}
