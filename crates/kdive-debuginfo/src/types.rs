@@ -5,7 +5,9 @@
 //! A graph may be layered on a base graph (split BTF of modules continues the ids of vmlinux):
 //! ids below [`TypeGraph::first_id`] live in the base, name lookups fall back to it.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 /// Index of a type in a [`TypeGraph`]. Id 0 is always `void`.
@@ -193,23 +195,31 @@ impl Type {
 
     /// Every type id this type refers to (for validation and graph walks).
     pub fn refs(&self) -> Vec<TypeId> {
+        let mut v = Vec::new();
+        self.for_each_ref(|id| v.push(id));
+        v
+    }
+
+    /// Calls `f` with every type id this type refers to.
+    pub fn for_each_ref(&self, mut f: impl FnMut(TypeId)) {
         match self {
-            Type::Void | Type::Int { .. } | Type::Float { .. } | Type::Enum { .. } => Vec::new(),
+            Type::Void | Type::Int { .. } | Type::Float { .. } | Type::Enum { .. } => {}
             Type::Pointer { target }
             | Type::Typedef { target, .. }
             | Type::Const { target }
             | Type::Volatile { target }
             | Type::Restrict { target }
             | Type::TypeTag { target, .. }
-            | Type::DeclTag { target, .. } => vec![*target],
-            Type::Array { elem, .. } => vec![*elem],
-            Type::Struct(c) | Type::Union(c) => c.members.iter().map(|m| m.ty).collect(),
-            Type::Function { ret, params, .. } => std::iter::once(*ret)
-                .chain(params.iter().map(|p| p.1))
-                .collect(),
-            Type::Func { proto, .. } => vec![*proto],
-            Type::Var { ty, .. } => vec![*ty],
-            Type::Datasec { vars, .. } => vars.iter().map(|v| v.var).collect(),
+            | Type::DeclTag { target, .. } => f(*target),
+            Type::Array { elem, .. } => f(*elem),
+            Type::Struct(c) | Type::Union(c) => c.members.iter().for_each(|m| f(m.ty)),
+            Type::Function { ret, params, .. } => {
+                f(*ret);
+                params.iter().for_each(|p| f(p.1));
+            }
+            Type::Func { proto, .. } => f(*proto),
+            Type::Var { ty, .. } => f(*ty),
+            Type::Datasec { vars, .. } => vars.iter().for_each(|v| f(v.var)),
         }
     }
 
@@ -241,17 +251,93 @@ const MAX_DEPTH: u32 = 64;
 
 static VOID: Type = Type::Void;
 
+/// The namespaces of C names (plus functions and variables).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ns {
+    Struct,
+    Union,
+    Enum,
+    Typedef,
+    Base,
+    Func,
+    Var,
+}
+const NS_COUNT: usize = 7;
+
+impl Ns {
+    fn of(ty: &Type) -> Option<(Ns, &str)> {
+        Some(match ty {
+            Type::Struct(c) => (Ns::Struct, c.name.as_deref()?),
+            Type::Union(c) => (Ns::Union, c.name.as_deref()?),
+            Type::Enum { name, .. } => (Ns::Enum, name.as_deref()?),
+            Type::Typedef { name, .. } => (Ns::Typedef, name),
+            Type::Int { name, .. } | Type::Float { name, .. } => (Ns::Base, name),
+            Type::Func { name, .. } => (Ns::Func, name),
+            Type::Var { name, .. } => (Ns::Var, name),
+            _ => return None,
+        })
+    }
+}
+
+/// FxHash-style hashing: names and ids are not attacker-controlled keys worth SipHash.
+#[derive(Default, Clone, Copy)]
+struct FastHasher(u64);
+
+const FX_K: u64 = 0x517c_c1b7_2722_0a95;
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(FX_K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(FX_K);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(FX_K);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+fn name_hash(name: &str) -> u64 {
+    let mut h = FastHasher::default();
+    h.write(name.as_bytes());
+    h.finish()
+}
+
+/// Ids sharing a name hash (almost always one).
+#[derive(Debug, Clone)]
+enum Slot {
+    One(TypeId),
+    Many(Vec<TypeId>),
+}
+
+impl Slot {
+    fn ids(&self) -> &[TypeId] {
+        match self {
+            Slot::One(id) => std::slice::from_ref(id),
+            Slot::Many(v) => v,
+        }
+    }
+}
+
+/// Name indexes keyed by name hash, so names are not copied; candidates are checked
+/// against the types' own names.
 #[derive(Debug, Default, Clone)]
 struct NameIndex {
-    structs: HashMap<String, TypeId>,
-    unions: HashMap<String, TypeId>,
-    enums: HashMap<String, TypeId>,
-    typedefs: HashMap<String, TypeId>,
-    bases: HashMap<String, TypeId>,
-    funcs: HashMap<String, TypeId>,
-    vars: HashMap<String, TypeId>,
+    names: [FastMap<u64, Slot>; NS_COUNT],
     /// target → an existing pointer type to it.
-    pointers: HashMap<TypeId, TypeId>,
+    pointers: FastMap<TypeId, TypeId>,
 }
 
 /// An arena of types with name indexes.
@@ -278,30 +364,48 @@ impl TypeGraph {
 
     /// A graph over `types`, where `types[0]` should be `Type::Void`.
     pub fn from_types(types: Vec<Type>) -> TypeGraph {
-        let mut g = TypeGraph {
-            base: None,
-            first: 0,
-            types: Vec::new(),
-            index: NameIndex::default(),
-            pointer_size: 8,
-        };
-        g.extend(types);
-        g
+        TypeGraph::build(None, 0, types, 8)
     }
 
     /// A graph continuing `base`: the first of `types` gets id `base.len()`.
     pub fn with_base(base: Arc<TypeGraph>, types: Vec<Type>) -> TypeGraph {
         let first = base.len() as u32;
         let pointer_size = base.pointer_size;
+        TypeGraph::build(Some(base), first, types, pointer_size)
+    }
+
+    fn build(
+        base: Option<Arc<TypeGraph>>,
+        first: u32,
+        types: Vec<Type>,
+        pointer_size: u64,
+    ) -> TypeGraph {
         let mut g = TypeGraph {
-            base: Some(base),
+            base,
             first,
-            types: Vec::new(),
+            types,
             index: NameIndex::default(),
             pointer_size,
         };
-        g.extend(types);
+        let mut counts = [0usize; NS_COUNT];
+        for t in &g.types {
+            if let Some((ns, _)) = Ns::of(t) {
+                counts[ns as usize] += 1;
+            }
+        }
+        for (map, n) in g.index.names.iter_mut().zip(counts) {
+            map.reserve(n);
+        }
+        for i in 0..g.types.len() {
+            g.index_one(TypeId(first + i as u32));
+        }
         g
+    }
+
+    /// This graph's own types, for in-place fixes that leave names alone (the index is
+    /// not rebuilt).
+    pub(crate) fn own_types_mut(&mut self) -> &mut [Type] {
+        &mut self.types
     }
 
     pub fn set_pointer_size(&mut self, size: u64) {
@@ -329,49 +433,48 @@ impl TypeGraph {
     /// Appends a type, indexing its name; returns its id.
     pub fn add(&mut self, ty: Type) -> TypeId {
         let id = TypeId(self.len() as u32);
-        self.index_one(id, &ty);
         self.types.push(ty);
+        self.index_one(id);
         id
     }
 
-    fn extend(&mut self, types: Vec<Type>) {
-        self.types.reserve(types.len());
-        for ty in types {
-            self.add(ty);
+    /// Indexes own type `id` (already in `self.types`).
+    fn index_one(&mut self, id: TypeId) {
+        let first = self.first;
+        let types = &self.types;
+        let ty = &types[(id.0 - first) as usize];
+        if let Type::Pointer { target } = ty {
+            self.index.pointers.entry(*target).or_insert(id);
+            return;
         }
-    }
-
-    fn index_one(&mut self, id: TypeId, ty: &Type) {
-        let (map, name) = match ty {
-            Type::Struct(c) => (&mut self.index.structs, c.name.as_deref()),
-            Type::Union(c) => (&mut self.index.unions, c.name.as_deref()),
-            Type::Enum { name, .. } => (&mut self.index.enums, name.as_deref()),
-            Type::Typedef { name, .. } => (&mut self.index.typedefs, Some(name.as_str())),
-            Type::Int { name, .. } | Type::Float { name, .. } => {
-                (&mut self.index.bases, Some(name.as_str()))
-            }
-            Type::Func { name, .. } => (&mut self.index.funcs, Some(name.as_str())),
-            Type::Var { name, .. } => (&mut self.index.vars, Some(name.as_str())),
-            Type::Pointer { target } => {
-                self.index.pointers.entry(*target).or_insert(id);
+        let Some((ns, name)) = Ns::of(ty) else { return };
+        let own = |id: TypeId| &types[(id.0 - first) as usize];
+        let slot = match self.index.names[ns as usize].entry(name_hash(name)) {
+            Entry::Vacant(v) => {
+                v.insert(Slot::One(id));
                 return;
             }
-            _ => return,
+            Entry::Occupied(o) => o.into_mut(),
         };
-        let Some(name) = name else { return };
-        match map.get(name) {
-            None => {
-                map.insert(name.to_string(), id);
-            }
-            Some(&old) => {
-                // Prefer the complete definition over a forward declaration; otherwise the first.
-                let old_decl = self
-                    .types
-                    .get((old.0 - self.first) as usize)
-                    .is_some_and(Type::is_declaration);
-                if old_decl && !ty.is_declaration() {
-                    map.insert(name.to_string(), id);
+        let same = slot
+            .ids()
+            .iter()
+            .position(|&old| Ns::of(own(old)).is_some_and(|(_, n)| n == name));
+        match (same, slot) {
+            // Prefer the complete definition over a forward declaration; otherwise the first.
+            (Some(i), slot) => {
+                let old = slot.ids()[i];
+                if own(old).is_declaration() && !ty.is_declaration() {
+                    match slot {
+                        Slot::One(x) => *x = id,
+                        Slot::Many(v) => v[i] = id,
+                    }
                 }
+            }
+            (None, slot) => {
+                let mut v = slot.ids().to_vec();
+                v.push(id);
+                *slot = Slot::Many(v);
             }
         }
     }
@@ -403,18 +506,22 @@ impl TypeGraph {
         }
     }
 
-    fn lookup(
-        &self,
-        pick: fn(&NameIndex) -> &HashMap<String, TypeId>,
-        name: &str,
-    ) -> Option<TypeId> {
-        let own = pick(&self.index).get(name).copied();
+    fn lookup_own(&self, ns: Ns, name: &str) -> Option<TypeId> {
+        let slot = self.index.names[ns as usize].get(&name_hash(name))?;
+        slot.ids()
+            .iter()
+            .copied()
+            .find(|&id| Ns::of(self.ty(id)).is_some_and(|(_, n)| n == name))
+    }
+
+    fn lookup(&self, ns: Ns, name: &str) -> Option<TypeId> {
+        let own = self.lookup_own(ns, name);
         if let Some(id) = own {
             if !self.ty(id).is_declaration() {
                 return Some(id);
             }
         }
-        let base = self.base.as_deref().and_then(|b| b.lookup(pick, name));
+        let base = self.base.as_deref().and_then(|b| b.lookup(ns, name));
         match (own, base) {
             (Some(o), Some(b)) if self.ty(b).is_declaration() => Some(o),
             (_, Some(b)) => Some(b),
@@ -424,28 +531,28 @@ impl TypeGraph {
 
     /// `struct name`, preferring a complete definition.
     pub fn find_struct(&self, name: &str) -> Option<TypeId> {
-        self.lookup(|i| &i.structs, name)
+        self.lookup(Ns::Struct, name)
     }
     pub fn find_union(&self, name: &str) -> Option<TypeId> {
-        self.lookup(|i| &i.unions, name)
+        self.lookup(Ns::Union, name)
     }
     pub fn find_enum(&self, name: &str) -> Option<TypeId> {
-        self.lookup(|i| &i.enums, name)
+        self.lookup(Ns::Enum, name)
     }
     pub fn find_typedef(&self, name: &str) -> Option<TypeId> {
-        self.lookup(|i| &i.typedefs, name)
+        self.lookup(Ns::Typedef, name)
     }
     /// A base type (integer or floating point) by its C name, e.g. `unsigned long`.
     pub fn find_base(&self, name: &str) -> Option<TypeId> {
-        self.lookup(|i| &i.bases, name)
+        self.lookup(Ns::Base, name)
     }
     /// A named function (`Type::Func`).
     pub fn find_function(&self, name: &str) -> Option<TypeId> {
-        self.lookup(|i| &i.funcs, name)
+        self.lookup(Ns::Func, name)
     }
     /// A variable (`Type::Var`).
     pub fn find_var(&self, name: &str) -> Option<TypeId> {
-        self.lookup(|i| &i.vars, name)
+        self.lookup(Ns::Var, name)
     }
 
     /// An existing pointer type to `target`.
