@@ -530,7 +530,16 @@ mod tests {
         );
     }
 
-    /// Dumps under $KDIVE_LAB_DIR or ~/.cache/kdive/lab/<release>/<scenario>/vmcore*.
+    /// The single-file dump formats the lab writes for each scenario.
+    const LAB_FORMATS: [&str; 5] = [
+        "vmcore.elf",
+        "elf-d31",
+        "kdump-zlib-d31",
+        "qemu.elf",
+        "qemu-kdump-zlib",
+    ];
+
+    /// Dumps under $KDIVE_LAB_DIR or ~/.cache/kdive/lab/<release>/<scenario>/.
     fn lab_dumps() -> Vec<std::path::PathBuf> {
         let root = match (std::env::var_os("KDIVE_LAB_DIR"), std::env::var_os("HOME")) {
             (Some(d), _) => std::path::PathBuf::from(d),
@@ -549,12 +558,14 @@ mod tests {
         };
         let mut found = Vec::new();
         for release in list(&root) {
-            for scenario in list(&release) {
+            // `<scenario>.tmp` is a capture still being written.
+            for scenario in list(&release)
+                .into_iter()
+                .filter(|p| !p.to_string_lossy().ends_with(".tmp"))
+            {
                 found.extend(list(&scenario).into_iter().filter(|f| {
-                    f.is_file()
-                        && f.file_name()
-                            .and_then(|n| n.to_str())
-                            .is_some_and(|n| n.starts_with("vmcore"))
+                    let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                    f.is_file() && LAB_FORMATS.contains(&name)
                 }));
             }
         }
@@ -600,6 +611,7 @@ mod tests {
                     assert_eq!(s.addr, want, "{}: {name}", path.display());
                 }
             }
+            compare_with_vmlinux(&path, &t, v.kernel_offset().unwrap_or(0));
             let layout = apply_kernel_layout(&ks, &t).unwrap();
             eprintln!("{layout}");
             // The direct map by arithmetic agrees with a page walk.
@@ -607,5 +619,66 @@ mod tests {
             let walked = ks.translator().walk(&**ks.mem(), &layout, va).map(|w| w.pa);
             assert_eq!(walked, Ok(0x10_0000), "{}", path.display());
         }
+    }
+
+    /// When the lab kept the release's vmlinux (<lab>/kernels/<release>/vmlinux), every kallsyms
+    /// symbol whose name is unique in its symbol table must sit at the link address plus the
+    /// KASLR offset (per-cpu symbols: at the link address itself).
+    fn compare_with_vmlinux(dump: &std::path::Path, table: &SymbolTable, kaslr: u64) {
+        use object::{Object, ObjectSymbol};
+        let Some(release_dir) = dump.parent().and_then(|p| p.parent()) else {
+            return;
+        };
+        let Some(release) = release_dir.file_name() else {
+            return;
+        };
+        let vmlinux = release_dir
+            .parent()
+            .unwrap()
+            .join("kernels")
+            .join(release)
+            .join("vmlinux");
+        let Ok(file) = std::fs::File::open(&vmlinux) else {
+            eprintln!(
+                "no {}: kallsyms not compared with the ELF symbol table",
+                vmlinux.display()
+            );
+            return;
+        };
+        let map = unsafe { memmap2::Mmap::map(&file) }.unwrap();
+        let elf = object::File::parse(&*map).unwrap();
+        let mut link: std::collections::HashMap<&str, Option<u64>> =
+            std::collections::HashMap::new();
+        for sym in elf.symbols() {
+            let Ok(name) = sym.name() else { continue };
+            link.entry(name)
+                .and_modify(|a| *a = None)
+                .or_insert(Some(sym.address()));
+        }
+        let (mut same, mut compared) = (0, 0);
+        for s in table.iter() {
+            let Some(Some(addr)) = link.get(s.name.as_str()) else {
+                continue;
+            };
+            compared += 1;
+            let want = if *addr >= 0xffff_0000_0000_0000 {
+                addr + kaslr
+            } else {
+                *addr
+            };
+            if s.addr == want {
+                same += 1;
+            } else if compared - same <= 5 {
+                eprintln!(
+                    "  {}: kallsyms {:#x}, vmlinux {addr:#x} + kaslr",
+                    s.name, s.addr
+                );
+            }
+        }
+        eprintln!(
+            "  vs {}: {same}/{compared} unique names agree",
+            vmlinux.display()
+        );
+        assert!(compared > 1000 && same == compared, "{}", dump.display());
     }
 }

@@ -1,6 +1,8 @@
 //! Lab test: on real dumps (when present), bootstrap from VMCOREINFO alone and read
 //! `init_uts_ns`; its release string must equal VMCOREINFO's OSRELEASE.
-//! Dumps: $KDIVE_LAB_DIR or ~/.cache/kdive/lab, as <release>/<scenario>/vmcore.*.
+//! QEMU dumps are also bootstrapped from CR3 alone (VMCOREINFO withheld), which walks the
+//! page tables for kernel-image addresses too.
+//! Dumps: $KDIVE_LAB_DIR or ~/.cache/kdive/lab, as <release>/<scenario>/<format>.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,6 +13,15 @@ use kdive_physmem::PhysMem;
 
 /// `struct new_utsname`: six fields of `__NEW_UTS_LEN + 1` bytes.
 const UTS_FIELD: u64 = 65;
+
+/// The single-file dump formats the lab writes for each scenario.
+const LAB_FORMATS: [&str; 5] = [
+    "vmcore.elf",
+    "elf-d31",
+    "kdump-zlib-d31",
+    "qemu.elf",
+    "qemu-kdump-zlib",
+];
 
 fn lab_dumps() -> Vec<PathBuf> {
     let root = match std::env::var_os("KDIVE_LAB_DIR") {
@@ -30,10 +41,14 @@ fn lab_dumps() -> Vec<PathBuf> {
         v
     };
     for release in dirs(&root).into_iter().filter(|p| p.is_dir()) {
-        for scenario in dirs(&release).into_iter().filter(|p| p.is_dir()) {
+        // `<scenario>.tmp` is a capture still being written.
+        for scenario in dirs(&release)
+            .into_iter()
+            .filter(|p| p.is_dir() && !p.to_string_lossy().ends_with(".tmp"))
+        {
             for file in dirs(&scenario) {
                 let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                if name.starts_with("vmcore") && file.is_file() {
+                if LAB_FORMATS.contains(&name) && file.is_file() {
                     found.push(file);
                 }
             }
@@ -64,7 +79,7 @@ fn init_uts_ns_release_matches_vmcoreinfo() {
         };
         let notes = dump.notes().clone();
         let mem: Arc<dyn PhysMem> = dump;
-        let ks = KernelSpace::bootstrap(mem, Some(&vmci), Some(&notes)).expect("bootstrap");
+        let ks = KernelSpace::bootstrap(mem.clone(), Some(&vmci), Some(&notes)).expect("bootstrap");
         let uts = vmci.symbol("init_uts_ns").expect("SYMBOL(init_uts_ns)");
         let name = uts
             + vmci
@@ -94,6 +109,21 @@ fn init_uts_ns_release_matches_vmcoreinfo() {
             .walk(&**ks.mem(), &ks.layout(), name)
             .expect("walk init_uts_ns");
         assert_eq!(walked.pa, ks.vtop(name).unwrap(), "{}", path.display());
+        // QEMU notes carry CR3: the same read must work with no VMCOREINFO at all.
+        if !notes.qemu_cpus.is_empty() {
+            let by_cr3 =
+                KernelSpace::bootstrap(mem, None, Some(&notes)).expect("bootstrap from CR3");
+            let release2 = by_cr3
+                .read_cstr(name + 2 * UTS_FIELD, UTS_FIELD as usize)
+                .expect("release via CR3");
+            assert_eq!(
+                String::from_utf8_lossy(&release2),
+                release,
+                "{}: via CR3",
+                path.display()
+            );
+            eprintln!("  also via CR3 {:#x} alone", by_cr3.translator().root());
+        }
         checked += 1;
     }
     eprintln!("checked {checked} dump(s)");
