@@ -357,11 +357,14 @@ impl Dump {
         }
     }
 
-    /// True when some RAM pages are not in the dump (filtered, incomplete, truncated).
+    /// True when some RAM pages are not in the dump (filtered beyond zero pages, incomplete,
+    /// truncated).
     pub fn is_partial(&self) -> bool {
         let filtered = match &self.body {
             Body::Elf(e) => e.filtered,
-            Body::Kdump(_) => self.header.dump_level.unwrap_or(0) != 0,
+            // Level bit 0 (zero pages) loses nothing: they stay in the 2nd bitmap and point at
+            // one shared zero page (makedumpfile, and QEMU which always writes level 1).
+            Body::Kdump(_) => self.header.dump_level.unwrap_or(0) & !1 != 0,
         };
         filtered || self.header.incomplete || self.is_truncated()
     }

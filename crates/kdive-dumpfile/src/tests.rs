@@ -295,6 +295,10 @@ fn kdump_level_zero_is_not_partial_and_zero_pages_are_real_data() {
     let (_d, dump) = open_bytes(&spec.build());
     let dump = dump.unwrap();
     assert!(!dump.is_partial());
+    spec.dump_level = 1;
+    let (_d, dump) = open_bytes(&spec.build());
+    let dump = dump.unwrap();
+    assert!(!dump.is_partial(), "level 1 shares zero pages, loses none");
     let mut buf = vec![1u8; PS as usize];
     dump.read_phys(3 * PS, &mut buf).unwrap();
     assert!(buf.iter().all(|&b| b == 0));
