@@ -1,5 +1,202 @@
-//! kdive: the command-line front end.
-fn main() {
-    eprintln!("kdive: not yet built");
-    std::process::exit(1);
+//! kdive: the command-line front end — file arguments in any order, an interactive prompt,
+//! batch commands from stdin or `-c`, `| pipes` and `> redirects`, and `--json`.
+
+mod line;
+
+use clap::Parser;
+use kdive_commands::{Outcome, Session};
+use kdive_kernel::{Kernel, OpenOptions};
+use line::{split_line, Sink};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::{Command as Proc, ExitCode, Stdio};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kdive",
+    version,
+    about = "Post-mortem Linux kernel crash-dump debugger"
+)]
+struct Args {
+    /// Dump file(s), an optional vmlinux, optional module .ko files, in any order.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Run this command and exit (repeatable).
+    #[arg(short = 'c', long = "command")]
+    commands: Vec<String>,
+    /// Print each command's result as one JSON object per line.
+    #[arg(long)]
+    json: bool,
+    /// Do not print the system header at start.
+    #[arg(short = 's', long)]
+    silent: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let kernel = match Kernel::open(&OpenOptions {
+        files: args.files.clone(),
+    }) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("kdive: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    for w in &kernel.warnings {
+        eprintln!("kdive: warning: {w}");
+    }
+    let interactive = args.commands.is_empty() && std::io::stdin().is_terminal();
+    if interactive && !args.silent {
+        for s in &kernel.sources {
+            eprintln!("kdive: {s}");
+        }
+    }
+    let mut session = Session::new(kernel);
+    let mut failed = false;
+    if !args.commands.is_empty() {
+        for c in &args.commands {
+            match run_line(&mut session, c, args.json) {
+                Step::Continue(ok) => failed |= !ok,
+                Step::Quit => break,
+            }
+        }
+    } else if interactive {
+        if !args.silent {
+            run_line(&mut session, "sys", false);
+            println!();
+        }
+        interactive_loop(&mut session, args.json);
+    } else {
+        let mut input = String::new();
+        for l in std::io::stdin().lines() {
+            let Ok(l) = l else { break };
+            input.clear();
+            input.push_str(&l);
+            match run_line(&mut session, &input, args.json) {
+                Step::Continue(ok) => failed |= !ok,
+                Step::Quit => break,
+            }
+        }
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn interactive_loop(session: &mut Session, json: bool) {
+    let mut rl = match rustyline::DefaultEditor::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kdive: cannot start line editor: {e}");
+            return;
+        }
+    };
+    let history = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".kdive_history"));
+    if let Some(h) = &history {
+        let _ = rl.load_history(h);
+    }
+    loop {
+        match rl.readline("kdive> ") {
+            Ok(l) => {
+                if !l.trim().is_empty() {
+                    let _ = rl.add_history_entry(l.as_str());
+                }
+                if let Step::Quit = run_line(session, &l, json) {
+                    break;
+                }
+            }
+            Err(rustyline::error::ReadlineError::Interrupted) => continue,
+            Err(_) => break,
+        }
+    }
+    if let Some(h) = &history {
+        let _ = rl.save_history(h);
+    }
+}
+
+enum Step {
+    /// Keep going; false when the command failed.
+    Continue(bool),
+    Quit,
+}
+
+/// Runs one input line: the command, then its output to stdout, a pipe or a file.
+fn run_line(session: &mut Session, input: &str, json: bool) -> Step {
+    let parsed = split_line(input);
+    if parsed.command.is_empty() || parsed.command.starts_with('#') {
+        return Step::Continue(true);
+    }
+    let (text, ok) = match session.run(&parsed.command) {
+        Ok(Outcome::Quit) => return Step::Quit,
+        Ok(Outcome::Report(r)) => {
+            if json {
+                (
+                    format!(
+                        "{}\n",
+                        serde_json::json!({"command": parsed.command, "result": r.json})
+                    ),
+                    true,
+                )
+            } else {
+                (r.text, true)
+            }
+        }
+        Err(e) => {
+            if json {
+                (
+                    format!(
+                        "{}\n",
+                        serde_json::json!({"command": parsed.command, "error": e.to_string()})
+                    ),
+                    false,
+                )
+            } else {
+                eprintln!("{e}");
+                (String::new(), false)
+            }
+        }
+    };
+    if let Err(e) = deliver(&parsed.sink, &text) {
+        eprintln!("kdive: {e}");
+        return Step::Continue(false);
+    }
+    Step::Continue(ok)
+}
+
+fn deliver(sink: &Sink, text: &str) -> std::io::Result<()> {
+    match sink {
+        Sink::Stdout => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                r => r,
+            }
+        }
+        Sink::File { path, append } => {
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .append(*append)
+                .truncate(!*append)
+                .open(path)?;
+            f.write_all(text.as_bytes())
+        }
+        Sink::Pipe(cmd) => {
+            let _ = std::io::stdout().flush();
+            let mut child = Proc::new("sh")
+                .arg("-c")
+                .arg(cmd)
+                .stdin(Stdio::piped())
+                .spawn()?;
+            if let Some(mut stdin) = child.stdin.take() {
+                // A pipe reader that exits early (head) is not an error.
+                let _ = stdin.write_all(text.as_bytes());
+            }
+            child.wait()?;
+            Ok(())
+        }
+    }
 }

@@ -1,1 +1,14 @@
-//! Skeleton.
+//! crash-compatible commands over the kernel model. Each command turns arguments into a
+//! [`Report`]: text as crash prints it, and the same facts as JSON. No terminal assumptions:
+//! the front end decides where reports go.
+
+pub mod error;
+pub mod registry;
+pub mod report;
+pub mod session;
+pub mod sys;
+
+pub use error::CmdError;
+pub use registry::{find_command, Command, COMMANDS};
+pub use report::Report;
+pub use session::{Outcome, Session};

@@ -1,1 +1,20 @@
-//! Skeleton.
+//! Kernel model: what a kernel engineer asks of a dump — tasks, CPUs, utsname, time, memory
+//! size, the printk log and the panic — read through symbols and types, never hard-coded offsets.
+
+pub mod cpus;
+pub mod error;
+pub mod files;
+pub mod layout;
+pub mod list;
+pub mod memory;
+pub mod open;
+pub mod panic;
+pub mod percpu;
+pub mod printk;
+pub mod tasks;
+pub mod time;
+pub mod uts;
+
+pub use error::{Error, Result};
+pub use files::{classify, FileKind};
+pub use open::{Kernel, OpenOptions};

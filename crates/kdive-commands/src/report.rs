@@ -1,0 +1,20 @@
+//! A command's result: the text crash would print and the same facts as JSON.
+
+/// What a command produced.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Text as crash prints it, ending with a newline when non-empty.
+    pub text: String,
+    /// The same facts for machines (`--json`).
+    pub json: serde_json::Value,
+}
+
+impl Report {
+    pub fn text(text: String) -> Report {
+        let json = serde_json::Value::String(text.clone());
+        Report { text, json }
+    }
+    pub fn new(text: String, json: serde_json::Value) -> Report {
+        Report { text, json }
+    }
+}

@@ -1,0 +1,84 @@
+//! A debugging session: the opened kernel plus the user's context, and the line dispatcher.
+
+use crate::{find_command, CmdError, Report};
+use kdive_kernel::Kernel;
+
+/// What running one line led to.
+#[derive(Debug)]
+pub enum Outcome {
+    Report(Report),
+    Quit,
+}
+
+pub struct Session {
+    pub kernel: Kernel,
+}
+
+impl Session {
+    pub fn new(kernel: Kernel) -> Session {
+        Session { kernel }
+    }
+
+    /// Runs one command line (no pipes or redirects: the front end strips those).
+    pub fn run(&mut self, line: &str) -> Result<Outcome, CmdError> {
+        let args = split_args(line);
+        let Some(name) = args.first() else {
+            return Ok(Outcome::Report(Report::default()));
+        };
+        if matches!(name.as_str(), "q" | "quit" | "exit") {
+            return Ok(Outcome::Quit);
+        }
+        let cmd = find_command(name).ok_or_else(|| CmdError::Unknown {
+            name: name.clone(),
+            suggestion: crate::registry::closest_command(name),
+        })?;
+        let rest = line.trim_start()[name.len()..].trim();
+        (cmd.run)(self, &args[1..], rest).map(Outcome::Report)
+    }
+}
+
+/// Splits on whitespace, keeping quoted strings together (quotes removed).
+pub fn split_args(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut has = false;
+    for c in line.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => cur.push(c),
+            None if c == '"' || c == '\'' => {
+                quote = Some(c);
+                has = true;
+            }
+            None if c.is_whitespace() => {
+                if has {
+                    out.push(std::mem::take(&mut cur));
+                    has = false;
+                }
+            }
+            None => {
+                cur.push(c);
+                has = true;
+            }
+        }
+    }
+    if has {
+        out.push(cur);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_args;
+
+    #[test]
+    fn splits_with_quotes() {
+        assert_eq!(split_args(" bt  -a "), vec!["bt", "-a"]);
+        assert_eq!(
+            split_args("ps \"kworker/0:1\" x"),
+            vec!["ps", "kworker/0:1", "x"]
+        );
+    }
+}

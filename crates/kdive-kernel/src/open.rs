@@ -1,0 +1,187 @@
+//! Opening a kernel: tell the files apart, open the dump, bootstrap the address space from
+//! VMCOREINFO, then load symbols and types from the vmlinux or, without one, from the dump.
+
+use crate::files::{classify, FileKind};
+use crate::layout::Layout;
+use crate::{Error, Result};
+use kdive_debuginfo::types::TypeGraph;
+use kdive_debuginfo::SymbolTable;
+use kdive_dumpfile::{Dump, Vmcoreinfo};
+use kdive_kspace::KernelSpace;
+use kdive_physmem::PhysMem;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What to open.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// Dump, vmlinux and module files, in any order.
+    pub files: Vec<PathBuf>,
+}
+
+/// An opened kernel: the dump, its address space, symbols and types.
+pub struct Kernel {
+    pub dump: Arc<Dump>,
+    pub mem: KernelSpace,
+    pub vmcoreinfo: Vmcoreinfo,
+    pub symbols: SymbolTable,
+    pub layout: Layout,
+    pub vmlinux: Option<PathBuf>,
+    pub dump_paths: Vec<PathBuf>,
+    pub modules: Vec<PathBuf>,
+    /// One line per source of knowledge in use ("symbols: vmlinux ELF symbol table (N)").
+    pub sources: Vec<String>,
+    /// Things the user should know that did not stop the open.
+    pub warnings: Vec<String>,
+}
+
+impl Kernel {
+    pub fn open(opts: &OpenOptions) -> Result<Kernel> {
+        let mut vmlinux = None;
+        let mut dump_paths = Vec::new();
+        let mut modules = Vec::new();
+        for f in &opts.files {
+            match classify(f)? {
+                FileKind::Dump => dump_paths.push(f.clone()),
+                FileKind::Module => modules.push(f.clone()),
+                FileKind::Vmlinux => {
+                    if let Some(prev) = vmlinux.replace(f.clone()) {
+                        return Err(Error::Usage(format!(
+                            "two kernel images given: {} and {}",
+                            prev.display(),
+                            f.display()
+                        )));
+                    }
+                }
+            }
+        }
+        if dump_paths.is_empty() {
+            return Err(Error::Usage(
+                "no dump file given (kdive [VMLINUX] DUMP [MODULE.ko...])".into(),
+            ));
+        }
+        let dump = Arc::new(Dump::open(&dump_paths)?);
+        let vmcoreinfo = dump.vmcoreinfo().cloned().ok_or_else(|| Error::File {
+            path: dump_paths[0].clone(),
+            detail: "the dump has no VMCOREINFO note (QEMU dumps need -device vmcoreinfo)".into(),
+        })?;
+        let phys: Arc<dyn PhysMem> = dump.clone();
+        let mem = KernelSpace::bootstrap(phys, Some(&vmcoreinfo), Some(dump.notes()))?;
+        let kaslr = vmcoreinfo.kernel_offset().unwrap_or(0);
+        let mut sources = Vec::new();
+        let mut warnings = Vec::new();
+
+        let (symbols, types) = match &vmlinux {
+            Some(_path) => {
+                let _ = kaslr;
+                load_from_dump(&mem, &vmcoreinfo, &mut sources, &mut warnings)?
+            }
+            None => load_from_dump(&mem, &vmcoreinfo, &mut sources, &mut warnings)?,
+        };
+        let sym = |n: &str| symbols.lookup(n).map(|s| s.addr);
+        if let Err(e) = mem.set_layout_from_symbols(
+            sym("page_offset_base"),
+            sym("vmalloc_base"),
+            sym("vmemmap_base"),
+        ) {
+            warnings.push(format!("kernel layout: {e}"));
+        }
+        let layout = Layout::new(types, vmcoreinfo.clone());
+        Ok(Kernel {
+            dump,
+            mem,
+            vmcoreinfo,
+            symbols,
+            layout,
+            vmlinux,
+            dump_paths,
+            modules,
+            sources,
+            warnings,
+        })
+    }
+
+    /// Address of a kernel symbol, or an error naming it.
+    pub fn symbol_addr(&self, name: &str) -> Result<u64> {
+        self.symbols
+            .lookup(name)
+            .map(|s| s.addr)
+            .ok_or_else(|| Error::MissingSymbol(name.to_string()))
+    }
+
+    pub fn read(&self, va: u64, buf: &mut [u8], what: &str) -> Result<()> {
+        self.mem.read(va, buf).map_err(|source| Error::Read {
+            what: what.to_string(),
+            va,
+            source,
+        })
+    }
+    pub fn read_u64(&self, va: u64, what: &str) -> Result<u64> {
+        self.mem.read_u64(va).map_err(|source| Error::Read {
+            what: what.to_string(),
+            va,
+            source,
+        })
+    }
+    pub fn read_u32(&self, va: u64, what: &str) -> Result<u32> {
+        self.mem.read_u32(va).map_err(|source| Error::Read {
+            what: what.to_string(),
+            va,
+            source,
+        })
+    }
+    /// A NUL-terminated string of at most `max` bytes, lossily decoded.
+    pub fn read_cstr(&self, va: u64, max: usize, what: &str) -> Result<String> {
+        let bytes = self.mem.read_cstr(va, max).map_err(|source| Error::Read {
+            what: what.to_string(),
+            va,
+            source,
+        })?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
+
+/// Symbols from kallsyms in the dump, types from the kernel's BTF in memory.
+fn load_from_dump(
+    mem: &KernelSpace,
+    vmcoreinfo: &Vmcoreinfo,
+    sources: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) -> Result<(SymbolTable, Option<Arc<TypeGraph>>)> {
+    let symbols = kdive_debuginfo::kallsyms::load_kallsyms(mem, vmcoreinfo)
+        .map_err(|e| Error::Debuginfo(e.to_string()))?;
+    sources.push(format!(
+        "symbols: kallsyms in the dump ({} symbols)",
+        symbols.len()
+    ));
+    let types = match (symbols.lookup("__start_BTF"), symbols.lookup("__stop_BTF")) {
+        (Some(start), Some(stop))
+            if stop.addr > start.addr && stop.addr - start.addr < (64 << 20) =>
+        {
+            let mut buf = vec![0u8; (stop.addr - start.addr) as usize];
+            match mem.read(start.addr, &mut buf) {
+                Ok(()) => match kdive_debuginfo::Btf::parse(&buf).map(|b| b.graph()) {
+                    Ok(t) => {
+                        sources.push(format!("types: BTF in the dump ({} types)", t.len()));
+                        Some(t)
+                    }
+                    Err(e) => {
+                        warnings.push(format!("kernel BTF in the dump: {e}"));
+                        None
+                    }
+                },
+                Err(e) => {
+                    warnings.push(format!("kernel BTF in the dump: {e}"));
+                    None
+                }
+            }
+        }
+        _ => {
+            warnings.push(
+                "no __start_BTF/__stop_BTF symbols: no types (only VMCOREINFO offsets)".into(),
+            );
+            None
+        }
+    };
+    Ok((symbols, types))
+}

@@ -1,0 +1,250 @@
+//! The printk log: the lockless ring buffer of 5.10+ kernels, read with the layout VMCOREINFO
+//! publishes (so it works with no vmlinux), records in sequence order.
+
+use crate::{Error, Kernel, Result};
+
+/// One log record.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LogRecord {
+    pub seq: u64,
+    pub ts_nsec: u64,
+    /// Syslog level 0-7, when the layout tells where it is stored.
+    pub level: Option<u8>,
+    pub caller_id: u32,
+    pub text: String,
+}
+
+impl LogRecord {
+    /// `[    5.123456] ` as the kernel and crash print it.
+    pub fn timestamp(&self) -> String {
+        format!(
+            "[{:>5}.{:06}]",
+            self.ts_nsec / 1_000_000_000,
+            (self.ts_nsec % 1_000_000_000) / 1000
+        )
+    }
+}
+
+/// The log, and what could not be read of it.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Log {
+    pub records: Vec<LogRecord>,
+    /// Records that were lost to unreadable memory or damage, described.
+    pub problems: Vec<String>,
+}
+
+const DESC_COMMITTED: u64 = 1;
+const DESC_FINALIZED: u64 = 2;
+/// Refuse rings larger than this many descriptors (a hostile count_bits).
+const MAX_DESC_BITS: u64 = 24;
+const MAX_DATA_BITS: u64 = 30;
+
+/// Offsets of the ring's structures, from VMCOREINFO (or types).
+struct RingLayout {
+    desc_ring: u64,
+    text_data_ring: u64,
+    count_bits: u64,
+    descs: u64,
+    infos: u64,
+    head_id: u64,
+    tail_id: u64,
+    desc_size: u64,
+    state_var: u64,
+    text_blk_lpos: u64,
+    lpos_begin: u64,
+    lpos_next: u64,
+    info_size: u64,
+    info_seq: u64,
+    info_ts: u64,
+    info_text_len: u64,
+    info_caller_id: u64,
+    size_bits: u64,
+    data: u64,
+}
+
+impl RingLayout {
+    fn read(k: &Kernel) -> Result<RingLayout> {
+        let off = |s: &str, m: &str| k.layout.offset(s, m);
+        let size = |s: &str| k.layout.struct_size(s);
+        Ok(RingLayout {
+            desc_ring: off("printk_ringbuffer", "desc_ring")?,
+            text_data_ring: off("printk_ringbuffer", "text_data_ring")?,
+            count_bits: off("prb_desc_ring", "count_bits")?,
+            descs: off("prb_desc_ring", "descs")?,
+            infos: off("prb_desc_ring", "infos")?,
+            head_id: off("prb_desc_ring", "head_id")?,
+            tail_id: off("prb_desc_ring", "tail_id")?,
+            desc_size: size("prb_desc")?,
+            state_var: off("prb_desc", "state_var")?,
+            text_blk_lpos: off("prb_desc", "text_blk_lpos")?,
+            lpos_begin: off("prb_data_blk_lpos", "begin")?,
+            lpos_next: off("prb_data_blk_lpos", "next")?,
+            info_size: size("printk_info")?,
+            info_seq: off("printk_info", "seq")?,
+            info_ts: off("printk_info", "ts_nsec")?,
+            info_text_len: off("printk_info", "text_len")?,
+            info_caller_id: off("printk_info", "caller_id")?,
+            size_bits: off("prb_data_ring", "size_bits")?,
+            data: off("prb_data_ring", "data")?,
+        })
+    }
+}
+
+fn le_u64(b: &[u8], off: u64) -> u64 {
+    let o = off as usize;
+    b.get(o..o + 8)
+        .map(|s| u64::from_le_bytes(s.try_into().unwrap_or([0; 8])))
+        .unwrap_or(0)
+}
+fn le_u32(b: &[u8], off: u64) -> u32 {
+    let o = off as usize;
+    b.get(o..o + 4)
+        .map(|s| u32::from_le_bytes(s.try_into().unwrap_or([0; 4])))
+        .unwrap_or(0)
+}
+fn le_u16(b: &[u8], off: u64) -> u16 {
+    let o = off as usize;
+    b.get(o..o + 2)
+        .map(|s| u16::from_le_bytes(s.try_into().unwrap_or([0; 2])))
+        .unwrap_or(0)
+}
+
+impl Kernel {
+    /// Reads every committed record of the printk ring buffer, oldest first.
+    pub fn printk_log(&self) -> Result<Log> {
+        let prb_ptr = self
+            .vmcoreinfo
+            .symbol("prb")
+            .map(Ok)
+            .unwrap_or_else(|| self.symbol_addr("prb"))?;
+        let rb = self.read_u64(prb_ptr, "prb")?;
+        let l = RingLayout::read(self)?;
+        let dr = rb + l.desc_ring;
+        let count_bits = self.read_u32(dr + l.count_bits, "prb_desc_ring.count_bits")? as u64;
+        if count_bits > MAX_DESC_BITS {
+            return Err(Error::Corrupt {
+                what: "printk ring".into(),
+                detail: format!("count_bits {count_bits} is implausible"),
+            });
+        }
+        let count = 1u64 << count_bits;
+        let descs = self.read_u64(dr + l.descs, "prb_desc_ring.descs")?;
+        let infos = self.read_u64(dr + l.infos, "prb_desc_ring.infos")?;
+        let head_id = self.read_u64(dr + l.head_id, "prb_desc_ring.head_id")?;
+        let tail_id = self.read_u64(dr + l.tail_id, "prb_desc_ring.tail_id")?;
+        let tr = rb + l.text_data_ring;
+        let size_bits = self.read_u32(tr + l.size_bits, "prb_data_ring.size_bits")? as u64;
+        if size_bits > MAX_DATA_BITS {
+            return Err(Error::Corrupt {
+                what: "printk text ring".into(),
+                detail: format!("size_bits {size_bits} is implausible"),
+            });
+        }
+        let data_size = 1u64 << size_bits;
+        let data_addr = self.read_u64(tr + l.data, "prb_data_ring.data")?;
+
+        let mut log = Log::default();
+        let mut desc_buf = vec![0u8; (count * l.desc_size) as usize];
+        self.read(descs, &mut desc_buf, "printk descriptors")?;
+        let mut info_buf = vec![0u8; (count * l.info_size) as usize];
+        self.read(infos, &mut info_buf, "printk_info array")?;
+        let mut data = vec![0u8; data_size as usize];
+        if let Err(e) = self.read(data_addr, &mut data, "printk text ring") {
+            // Read page by page so one excluded page loses only its records.
+            log.problems.push(e.to_string());
+            for (i, chunk) in data.chunks_mut(4096).enumerate() {
+                if self
+                    .read(data_addr + (i * 4096) as u64, chunk, "printk text")
+                    .is_err()
+                {
+                    chunk.fill(0);
+                }
+            }
+        }
+
+        let bits = 64u32;
+        let flags_shift = bits - 2;
+        let id_mask = !(3u64 << flags_shift);
+        let mut id = tail_id & id_mask;
+        let head = head_id & id_mask;
+        for _ in 0..=count {
+            let idx = id % count;
+            let d = (idx * l.desc_size) as usize;
+            let desc = &desc_buf[d..d + l.desc_size as usize];
+            let sv = le_u64(desc, l.state_var);
+            let state = sv >> flags_shift;
+            if sv & id_mask == id && (state == DESC_COMMITTED || state == DESC_FINALIZED) {
+                let i = (idx * l.info_size) as usize;
+                let info = &info_buf[i..i + l.info_size as usize];
+                let begin = le_u64(desc, l.text_blk_lpos + l.lpos_begin);
+                let next = le_u64(desc, l.text_blk_lpos + l.lpos_next);
+                let text_len = le_u16(info, l.info_text_len) as u64;
+                let text = block_text(&data, size_bits, begin, next, text_len);
+                log.records.push(LogRecord {
+                    seq: le_u64(info, l.info_seq),
+                    ts_nsec: le_u64(info, l.info_ts),
+                    level: self.info_level(info),
+                    caller_id: le_u32(info, l.info_caller_id),
+                    text,
+                });
+            }
+            if id == head {
+                break;
+            }
+            id = (id + 1) & id_mask;
+        }
+        log.records.sort_by_key(|r| r.seq);
+        Ok(log)
+    }
+
+    /// The 3-bit level after `facility` (a bitfield: only types know where it is).
+    fn info_level(&self, info: &[u8]) -> Option<u8> {
+        let t = self.layout.types()?;
+        let sid = t.find_struct("printk_info")?;
+        let m = t.member(sid, "level")?;
+        let byte = *info.get((m.bit_offset / 8) as usize)?;
+        Some((byte >> (m.bit_offset % 8)) & 0x7)
+    }
+}
+
+/// The text of a data block, following the kernel's wrap rule.
+fn block_text(data: &[u8], size_bits: u64, begin: u64, next: u64, text_len: u64) -> String {
+    if begin & 1 != 0 || next & 1 != 0 {
+        return String::new(); // data-less record
+    }
+    let size = 1u64 << size_bits;
+    let wraps = |lpos: u64| lpos >> size_bits;
+    let (start, len) = if wraps(begin) == wraps(next) && begin < next {
+        (begin % size, next - begin)
+    } else if wraps(begin.wrapping_add(size)) == wraps(next) {
+        (0, next % size)
+    } else {
+        return String::new();
+    };
+    if len < 8 {
+        return String::new();
+    }
+    let start = (start + 8) as usize;
+    let n = (len - 8).min(text_len) as usize;
+    let bytes = data
+        .get(start..start.saturating_add(n).min(data.len()))
+        .unwrap_or(&[]);
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::block_text;
+
+    #[test]
+    fn block_wraps() {
+        let mut data = vec![0u8; 64];
+        data[8..13].copy_from_slice(b"hello");
+        // Non-wrapping block at 0..16 (id word + text).
+        assert_eq!(block_text(&data, 6, 64, 64 + 16, 5), "hello");
+        // Wrapped block: begins near the end, data stored at 0.
+        assert_eq!(block_text(&data, 6, 60, 64 + 16, 5), "hello");
+        // Data-less.
+        assert_eq!(block_text(&data, 6, 1, 1, 5), "");
+    }
+}
