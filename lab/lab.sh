@@ -426,9 +426,8 @@ convert_dumps() (
 		mdf -c -d 0 vmcore.elf kdump-zlib-d0
 		mdf -F -c -d 31 vmcore.elf >flat-zlib-d31
 		mdf --split -c -d 31 vmcore.elf split-zlib-d31.1 split-zlib-d31.2
-		if [ "$MDF_SERIES" = 6.12 ]; then
-			mdf -z -d 31 vmcore.elf kdump-zstd-d31 || rm -f kdump-zstd-d31
-		fi
+		# zstd: only trixie's makedumpfile has it (bookworm's is built without).
+		trixie_run "$TRIXIE_ROOT/usr/bin/makedumpfile" -z -d 31 vmcore.elf kdump-zstd-d31 || rm -f kdump-zstd-d31
 	} >>"$LOGS/makedumpfile.log" 2>&1 || return 1
 	local f
 	for f in elf-d31 kdump-zlib-d31 kdump-lzo-d31 kdump-none-d31 kdump-zlib-d0 flat-zlib-d31 split-zlib-d31.1 \
@@ -445,7 +444,7 @@ file_format() { # NAME -> format description written to MANIFEST
 	kdump-lzo-d31) echo "kdump-compressed lzo dump_level=31" ;;
 	kdump-none-d31) echo "kdump-compressed uncompressed dump_level=31" ;;
 	kdump-zlib-d0) echo "kdump-compressed zlib dump_level=0" ;;
-	kdump-zstd-d31) echo "kdump-compressed zstd dump_level=31" ;;
+	kdump-zstd-d31) echo "kdump-compressed zstd dump_level=31 (trixie makedumpfile 1.7.6)" ;;
 	flat-zlib-d31) echo "makedumpfile flattened (-F) kdump-compressed zlib dump_level=31" ;;
 	split-zlib-d31.1) echo "kdump-compressed zlib dump_level=31 split part 1 of 2" ;;
 	split-zlib-d31.2) echo "kdump-compressed zlib dump_level=31 split part 2 of 2" ;;
@@ -472,6 +471,7 @@ write_manifest() {
 		echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 		echo "qemu_version=$(qemu-system-x86_64 --version | head -1)"
 		echo "makedumpfile=$MDF_VERSION"
+		echo "makedumpfile_zstd=trixie $(trixie_run "$TRIXIE_ROOT/usr/bin/makedumpfile" -v 2>&1 | head -1)"
 		echo "panic=$(panic_pattern "$scn")"
 		cat "$out/.timings" 2>/dev/null || true
 		for f in "${DUMP_FILES[@]}"; do
@@ -487,8 +487,8 @@ build_capture() {
 	local rel=$1 scn=$2 final=$LAB/$1/$2 out try t
 	out=$final.tmp
 	MDF_SERIES=$(series_of_release "$rel")
+	ensure_trixie_root
 	if [ "$MDF_SERIES" = 6.12 ]; then
-		ensure_trixie_root
 		MDF_VERSION="trixie $(trixie_run "$TRIXIE_ROOT/usr/bin/makedumpfile" -v 2>&1 | head -1)"
 	else
 		MDF_VERSION="bookworm $(makedumpfile -v 2>&1 | head -1)"
@@ -529,6 +529,7 @@ build_capture() {
 	write_manifest "$rel" "$scn" "$out"
 	rm -f "$out/.timings"
 	rm -rf "$final"
+	chmod -R a+rX "$out"
 	mv "$out" "$final"
 	log "  complete: $final"
 }

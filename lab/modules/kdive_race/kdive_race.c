@@ -32,6 +32,10 @@
 #include <linux/rtnetlink.h>
 #include <linux/io.h>
 
+/* Keep these functions whole and under their own names (no inlining, no .constprop clones),
+ * so the stacks read like the seed's alx ones. */
+#define kdive_noipa	__attribute__((__noipa__))
+
 #define KDIVE_RACE_MAX_NAPIS	8
 #define KDIVE_RACE_FATAL_INTR	0x4001607
 #define KDIVE_RACE_ISR_FATAL	0x00000600
@@ -177,7 +181,7 @@ static void kdive_race_set_macaddr(struct kdive_race_hw *hw, const u8 *addr)
 	memcpy(hw->mac_addr, addr, ETH_ALEN);
 }
 
-static noinline void kdive_race_reinit_rings(struct kdive_race_priv *priv)
+static kdive_noipa void kdive_race_reinit_rings(struct kdive_race_priv *priv)
 {
 	struct kdive_race_hw *hw = &priv->hw;
 	u32 addr_hi = ((u64)priv->descmem.dma) >> 32;
@@ -200,7 +204,7 @@ static noinline void kdive_race_reinit_rings(struct kdive_race_priv *priv)
 	}
 }
 
-static noinline void kdive_race_configure(struct kdive_race_priv *priv)
+static kdive_noipa void kdive_race_configure(struct kdive_race_priv *priv)
 {
 	struct kdive_race_hw *hw = &priv->hw;
 
@@ -215,7 +219,7 @@ static void kdive_race_schedule_link_check(struct kdive_race_priv *priv)
 	schedule_work(&priv->link_check_wk);
 }
 
-static noinline void kdive_race_activate(struct kdive_race_priv *priv)
+static kdive_noipa void kdive_race_activate(struct kdive_race_priv *priv)
 {
 	/* hardware setting lost, restore it */
 	kdive_race_reinit_rings(priv);
@@ -325,12 +329,12 @@ static void kdive_race_free_napis(struct kdive_race_priv *priv)
 }
 
 /* Stands in for unregister_netdev(): in the seed, rmmod sleeps in rcu_barrier() here. */
-static noinline void kdive_race_unregister_netdev(struct kdive_race_priv *priv)
+static kdive_noipa void kdive_race_unregister_netdev(struct kdive_race_priv *priv)
 {
 	wait_for_completion_timeout(&priv->todo_done, msecs_to_jiffies(todo_ms));
 }
 
-static noinline void kdive_race_remove(struct kdive_race_priv *priv)
+static kdive_noipa void kdive_race_remove(struct kdive_race_priv *priv)
 {
 	struct kdive_race_hw *hw = &priv->hw;
 
@@ -351,7 +355,7 @@ static noinline void kdive_race_remove(struct kdive_race_priv *priv)
 }
 
 /* mode=hung */
-static noinline void kdive_race_wait_link(struct kdive_race_priv *priv)
+static kdive_noipa void kdive_race_wait_link(struct kdive_race_priv *priv)
 {
 	mutex_lock(&priv->cfg_mutex);
 	/* uninterruptible and not killable: khungtaskd reports it */
@@ -359,7 +363,7 @@ static noinline void kdive_race_wait_link(struct kdive_race_priv *priv)
 	mutex_unlock(&priv->cfg_mutex);
 }
 
-static noinline void kdive_race_set_config(struct kdive_race_priv *priv)
+static kdive_noipa void kdive_race_set_config(struct kdive_race_priv *priv)
 {
 	mutex_lock(&priv->cfg_mutex);
 	priv->hw.adv_cfg++;
