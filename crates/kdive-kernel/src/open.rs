@@ -72,10 +72,7 @@ impl Kernel {
         let mut warnings = Vec::new();
 
         let (symbols, types) = match &vmlinux {
-            Some(_path) => {
-                let _ = kaslr;
-                load_from_dump(&mem, &vmcoreinfo, &mut sources, &mut warnings)?
-            }
+            Some(path) => load_from_vmlinux(path, &vmcoreinfo, kaslr, &mut sources, &mut warnings)?,
             None => load_from_dump(&mem, &vmcoreinfo, &mut sources, &mut warnings)?,
         };
         let sym = |n: &str| symbols.lookup(n).map(|s| s.addr);
@@ -139,6 +136,53 @@ impl Kernel {
         })?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
+}
+
+/// Symbols from the vmlinux's ELF symbol table, types from its `.BTF` section.
+fn load_from_vmlinux(
+    path: &std::path::Path,
+    vmcoreinfo: &Vmcoreinfo,
+    kaslr: u64,
+    sources: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) -> Result<(SymbolTable, Option<Arc<TypeGraph>>)> {
+    let elf = kdive_debuginfo::elf::VmlinuxElf::open(path)
+        .map_err(|e| Error::Debuginfo(e.to_string()))?;
+    if let (Some(file_id), Some(dump_id)) = (elf.build_id(), vmcoreinfo.build_id()) {
+        let file_hex: String = file_id.iter().map(|b| format!("{b:02x}")).collect();
+        if !dump_id.eq_ignore_ascii_case(&file_hex) {
+            return Err(Error::File {
+                path: path.to_path_buf(),
+                detail: format!("build-ID {file_hex} does not match the dump's {dump_id}: this vmlinux is from another build"),
+            });
+        }
+    }
+    let symbols = elf
+        .symbols(kaslr)
+        .map_err(|e| Error::Debuginfo(e.to_string()))?;
+    sources.push(format!(
+        "symbols: {} ELF symbol table ({} symbols)",
+        path.display(),
+        symbols.len()
+    ));
+    let types = match elf.btf_bytes() {
+        Some(bytes) => match kdive_debuginfo::Btf::parse(bytes).map(|b| b.graph()) {
+            Ok(t) => {
+                sources.push(format!(
+                    "types: BTF of {} ({} types)",
+                    path.display(),
+                    t.len()
+                ));
+                Some(t)
+            }
+            Err(e) => {
+                warnings.push(format!("{}: cannot read BTF: {e}", path.display()));
+                None
+            }
+        },
+        None => None,
+    };
+    Ok((symbols, types))
 }
 
 /// Symbols from kallsyms in the dump, types from the kernel's BTF in memory.
