@@ -2,11 +2,13 @@
 //! (BTF from the vmlinux or from the dump's memory; DWARF later), behind one lookup API.
 
 pub mod btf;
+pub mod elf;
 pub mod kallsyms;
 pub mod symbols;
 pub mod types;
 
 pub use btf::{Btf, BtfError};
+pub use elf::{ElfError, VmlinuxElf};
 pub use kallsyms::{apply_kernel_layout, load_kallsyms, KallsymsError};
 pub use symbols::{Symbol, SymbolKind, SymbolTable};
 pub use types::{Member, MemberInfo, Type, TypeGraph, TypeId};
