@@ -6,7 +6,8 @@
 //! (plus, for a flattened stream, its record headers); pages are decompressed on demand into a
 //! small shared cache.
 //!
-//! Map: [`source`] (file bytes, mapped or flattened) → [`elf`] / [`kdump`] (formats) → [`Dump`].
+//! Map: `source` (file bytes, mapped or [`flat`]tened) → `elf` / [`kdump`] (formats; `split`
+//! sets of kdump files) → [`Dump`]. Pages decompress through [`compress`] into `cache`.
 
 mod cache;
 pub mod compress;
@@ -17,6 +18,7 @@ pub mod flat;
 pub mod kdump;
 pub mod notes;
 mod source;
+mod split;
 pub mod vmcoreinfo;
 
 #[cfg(test)]

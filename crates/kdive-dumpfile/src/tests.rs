@@ -631,3 +631,67 @@ mod round_trip {
         }
     }
 }
+
+/// Writes small synthetic dumps as fuzzing seeds into `$KDIVE_FUZZ_SEEDS` (run by hand:
+/// `KDIVE_FUZZ_SEEDS=fuzz/corpus/dumpfile_open cargo test -p kdive-dumpfile write_fuzz_seeds -- --ignored`).
+#[test]
+#[ignore]
+fn write_fuzz_seeds() {
+    let Some(dir) = std::env::var_os("KDIVE_FUZZ_SEEDS") else {
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let small = |kind| {
+        let mut pages = BTreeMap::new();
+        for pfn in [0u64, 1, 3, 7] {
+            pages.insert(pfn, page_for(pfn, 1024));
+        }
+        pages.insert(2, vec![0; 1024]);
+        KdumpSpec {
+            block_size: 1024,
+            max_pfn: 16,
+            pages,
+            excluded: [5u64].into_iter().collect(),
+            compression: kind,
+            notes: note(b"CORE", 1, &prstatus_desc(1, &regs(1))),
+            vmcoreinfo: Some("OSRELEASE=6.1\nPAGESIZE=1024\n".into()),
+            ..Default::default()
+        }
+    };
+    for (i, kind) in [
+        Compression::None,
+        Compression::Zlib,
+        Compression::Lzo,
+        Compression::Snappy,
+        Compression::Zstd,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        std::fs::write(
+            dir.join(format!("kdump-{}", kind.name())),
+            small(kind).build(),
+        )
+        .unwrap();
+        if i < 2 {
+            std::fs::write(
+                dir.join(format!("flat-{}", kind.name())),
+                flatten(&small(kind).build(), 900, true),
+            )
+            .unwrap();
+        }
+    }
+    let elf = ElfSpec {
+        loads: vec![Load {
+            paddr: 0x1000,
+            data: vec![7; 512],
+            memsz: 2048,
+        }],
+        notes: note(b"VMCOREINFO", 0, b"PAGESIZE=4096\n"),
+        phoff: 192,
+        ehsize: 8,
+        ..Default::default()
+    };
+    std::fs::write(dir.join("elf"), elf.build()).unwrap();
+}

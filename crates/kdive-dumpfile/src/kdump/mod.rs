@@ -163,45 +163,10 @@ pub(crate) struct KdumpSet {
 }
 
 impl KdumpSet {
-    /// Checks that the parts agree and together cover every PFN.
+    /// Checks that the parts agree and together cover every PFN (see [`crate::split`]).
     pub(crate) fn new(mut parts: Vec<KdumpFile>) -> Result<KdumpSet> {
-        parts.sort_by_key(|p| (p.start_pfn, p.end_pfn));
-        let first = &parts[0];
-        let (page_size, max_pfn) = (first.hdr.block_size, first.max_pfn());
-        for p in &parts[1..] {
-            if p.hdr.block_size != page_size || p.max_pfn() != max_pfn {
-                return Err(p.src.corrupt(
-                    "kdump header",
-                    0,
-                    format!(
-                        "split part disagrees with {}: block size {} vs {page_size}, max_pfn {:#x} vs {max_pfn:#x}",
-                        first.src.path().display(),
-                        p.hdr.block_size,
-                        p.max_pfn()
-                    ),
-                ));
-            }
-        }
-        let mut covered = 0u64;
-        for p in &parts {
-            if p.start_pfn > covered {
-                return Err(missing(&parts, covered, p.start_pfn));
-            }
-            if p.start_pfn < covered {
-                return Err(p.src.corrupt(
-                    "kdump sub-header start_pfn",
-                    p.hdr.block_size,
-                    format!(
-                        "split part [{:#x}, {:#x}) overlaps another part",
-                        p.start_pfn, p.end_pfn
-                    ),
-                ));
-            }
-            covered = p.end_pfn;
-        }
-        if covered < max_pfn {
-            return Err(missing(&parts, covered, max_pfn));
-        }
+        crate::split::check_parts(&mut parts)?;
+        let (page_size, max_pfn) = (parts[0].hdr.block_size, parts[0].max_pfn());
         Ok(KdumpSet {
             parts,
             page_size,
@@ -258,14 +223,5 @@ impl KdumpSet {
             done += n;
         }
         Ok(())
-    }
-}
-
-fn missing(parts: &[KdumpFile], start: u64, end: u64) -> Error {
-    Error::SplitIncomplete {
-        path: parts[0].src.path().to_path_buf(),
-        start_pfn: start,
-        end_pfn: end,
-        given: parts.len(),
     }
 }
