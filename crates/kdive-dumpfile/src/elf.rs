@@ -40,6 +40,8 @@ pub(crate) struct ElfBody {
     /// Some PT_LOAD's data runs past the end of the file.
     pub truncated: bool,
     pub notes: Notes,
+    /// The PT_NOTE segments' bytes, concatenated.
+    pub note_blob: Vec<u8>,
     /// One past the highest physical address any PT_LOAD describes.
     pub end_paddr: u64,
     /// Bytes of physical memory that have file data.
@@ -116,6 +118,7 @@ impl ElfBody {
 
         let file_len = src.len();
         let mut notes = Notes::default();
+        let mut note_blob = Vec::new();
         let mut segs = Vec::new();
         let (mut filtered, mut truncated, mut end_paddr) = (false, false, 0u64);
         for (i, ph) in phdrs.iter().enumerate() {
@@ -125,6 +128,7 @@ impl ElfBody {
                     let avail = file_len.saturating_sub(ph.offset).min(ph.filesz);
                     if let Some(blob) = src.get(ph.offset, avail as usize) {
                         merge_notes(&mut notes, Notes::parse(&blob));
+                        note_blob.extend_from_slice(&blob);
                     }
                 }
                 PT_LOAD => {
@@ -165,9 +169,15 @@ impl ElfBody {
             filtered,
             truncated,
             notes,
+            note_blob,
             end_paddr,
             present_bytes,
         })
+    }
+
+    /// The disjoint physical extents (file-backed, or excluded tails).
+    pub(crate) fn extents(&self) -> &[Extent] {
+        &self.extents
     }
 
     /// Reads physical memory; may span segments.

@@ -17,6 +17,7 @@ mod extents;
 pub mod flat;
 pub mod kdump;
 pub mod notes;
+pub mod ranges;
 mod source;
 mod split;
 pub mod vmcoreinfo;
@@ -28,6 +29,7 @@ mod testutil;
 
 pub use error::{Error, Result};
 pub use notes::{CpuRegisters, Notes, PrStatus, QemuCpuState};
+pub use ranges::{ExtentKind, PhysExtent};
 pub use vmcoreinfo::Vmcoreinfo;
 
 use std::io::Read;
@@ -134,6 +136,7 @@ pub struct Dump {
     vmcoreinfo: Option<Vmcoreinfo>,
     body: Body,
     cache: PageCache,
+    note_blob: Vec<u8>,
 }
 
 /// What a file's first bytes say it is.
@@ -214,7 +217,13 @@ impl Dump {
         Ok(dump)
     }
 
-    fn assemble(format: DumpFormat, header: HeaderInfo, notes: Notes, body: Body) -> Dump {
+    fn assemble(
+        format: DumpFormat,
+        header: HeaderInfo,
+        notes: Notes,
+        body: Body,
+        note_blob: Vec<u8>,
+    ) -> Dump {
         let vmcoreinfo = notes.vmcoreinfo.as_deref().map(Vmcoreinfo::parse);
         Dump {
             paths: Vec::new(),
@@ -224,6 +233,7 @@ impl Dump {
             vmcoreinfo,
             body,
             cache: PageCache::new(cache::DEFAULT_PAGES),
+            note_blob,
         }
     }
 
@@ -253,22 +263,24 @@ impl Dump {
         if body.src.is_flat() {
             format = DumpFormat::Flattened(Box::new(format));
         }
-        Self::assemble(format, header, notes, Body::Elf(body))
+        let blob = body.note_blob.clone();
+        Self::assemble(format, header, notes, Body::Elf(body), blob)
     }
 
     fn from_kdump(set: KdumpSet) -> Result<Dump> {
         let first = &set.parts[0];
         let h = &first.hdr;
         let src = &first.src;
-        let mut notes = match h.sub.notes {
+        let note_blob = match h.sub.notes {
             Some((off, size)) => {
                 let avail = src.len().saturating_sub(off).min(size);
                 src.get(off, avail as usize)
-                    .map(|b| Notes::parse(&b))
+                    .map(|b| b.into_owned())
                     .unwrap_or_default()
             }
-            None => Notes::default(),
+            None => Vec::new(),
         };
+        let mut notes = Notes::parse(&note_blob);
         if notes.vmcoreinfo.is_none() {
             if let Some((off, size)) = h.sub.vmcoreinfo {
                 let text = src.bytes(off, size, "kdump VMCOREINFO (offset_vmcoreinfo)")?;
@@ -302,7 +314,13 @@ impl Dump {
                 inner: Box::new(format),
             };
         }
-        Ok(Self::assemble(format, header, notes, Body::Kdump(set)))
+        Ok(Self::assemble(
+            format,
+            header,
+            notes,
+            Body::Kdump(set),
+            note_blob,
+        ))
     }
 
     /// True when the file starts like a dump this crate reads (used to tell vmlinux from dump):

@@ -138,6 +138,36 @@ impl KdumpFile {
         Ok(Lookup::Dumped(d))
     }
 
+    /// Runs `(start_pfn, end_pfn, dumped)` of this file's RAM pages (1st bitmap), in order;
+    /// `dumped` is false for pages the writer excluded.
+    pub(crate) fn pfn_runs(&self) -> Vec<(u64, u64, bool)> {
+        let mut runs: Vec<(u64, u64, bool)> = Vec::new();
+        let mut pfn = self.start_pfn;
+        while pfn < self.end_pfn.min(self.max_pfn()) {
+            let byte = self
+                .bitmap1_off
+                .checked_add(pfn / 8)
+                .and_then(|o| self.src.get(o, 1))
+                .map_or(0, |b| b[0]);
+            if byte == 0 && pfn % 8 == 0 {
+                pfn += 8;
+                continue;
+            }
+            if byte & (1 << (pfn % 8)) != 0 {
+                let dumped = self.bitmap2.get(pfn);
+                match runs.last_mut() {
+                    Some(r) if r.1 == pfn && r.2 == dumped => r.1 = pfn + 1,
+                    _ => runs.push((pfn, pfn + 1, dumped)),
+                }
+            }
+            pfn += 1;
+        }
+        if let Some(r) = runs.last_mut() {
+            r.1 = r.1.min(self.end_pfn);
+        }
+        runs
+    }
+
     /// True when the file visibly ends early: the flattened stream had no end marker, or the
     /// descriptor table or the last page's data runs past the end.
     pub(crate) fn truncated(&self) -> bool {
