@@ -123,6 +123,16 @@ fn every_format_matches_the_full_elf() {
         eprintln!("capture {}", cap.display());
         let reference = Dump::open(&[cap.join("vmcore.elf")]).expect("open vmcore.elf");
         assert!(!reference.is_partial(), "vmcore.elf should be complete");
+        assert!(Dump::sniff(&cap.join("vmcore.elf")));
+        if let Some(vmlinux) = cap.parent().and_then(|r| r.parent()).map(|lab| {
+            lab.join("kernels")
+                .join(cap.parent().unwrap().file_name().unwrap())
+                .join("vmlinux")
+        }) {
+            if vmlinux.is_file() {
+                assert!(!Dump::sniff(&vmlinux), "vmlinux sniffed as a dump");
+            }
+        }
         assert!(!reference.notes().prstatus.is_empty());
         let rv = reference.vmcoreinfo().expect("VMCOREINFO in vmcore.elf");
         assert_eq!(rv.page_size(), Some(reference.header().page_size));
@@ -143,6 +153,7 @@ fn every_format_matches_the_full_elf() {
         ];
         for (name, paths, complete) in sets {
             let Some(d) = open(&paths) else { continue };
+            assert!(paths.iter().all(|p| Dump::sniff(p)), "{name}: sniff");
             let (same, excluded, _) = compare_pages(name, &reference, &d, complete, true);
             eprintln!(
                 "  {name}: {} | {same} pages equal, {excluded} excluded",
