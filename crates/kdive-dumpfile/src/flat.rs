@@ -91,7 +91,16 @@ impl FlatIndex {
         let records = raw.len();
         let extents = match extents::sorted_if_disjoint(raw) {
             Ok(e) => e,
-            Err(_) => Self::resolve_overlaps(bytes),
+            Err(mut overlapping) => {
+                // Later records override earlier ones (as `-R` would write them). Stream
+                // position gives the write order; claiming in reverse lets the last write win.
+                overlapping.sort_by_key(|e| std::cmp::Reverse(e.file));
+                let mut b = ExtentBuilder::default();
+                for e in overlapping {
+                    b.claim(e.start, e.end, e.file);
+                }
+                b.finish()
+            }
         };
         let logical_len = extents.last().map_or(0, |e| e.end);
         Ok(FlatIndex {
@@ -100,35 +109,6 @@ impl FlatIndex {
             records,
             truncated,
         })
-    }
-
-    /// Rebuilds the extent list with later records overriding earlier ones (as `-R` would).
-    fn resolve_overlaps(bytes: &[u8]) -> Vec<Extent> {
-        // Walk again, collecting in write order; then claim in reverse so the last write wins.
-        let file_len = bytes.len() as u64;
-        let mut recs = Vec::new();
-        let mut pos = FLAT_HEADER_SIZE;
-        while pos.saturating_add(RECORD_HEADER) <= file_len {
-            let p = pos as usize;
-            let (offset, size) = (be_i64(bytes, p), be_i64(bytes, p + 8));
-            if offset < 0 || size < 0 {
-                break;
-            }
-            let data = pos + RECORD_HEADER;
-            let avail = (size as u64).min(file_len - data);
-            recs.push((offset as u64, avail, data));
-            if avail < size as u64 {
-                break;
-            }
-            pos = data + size as u64;
-        }
-        let mut b = ExtentBuilder::default();
-        for &(offset, len, data) in recs.iter().rev() {
-            if len > 0 {
-                b.claim(offset, offset + len, Some(data));
-            }
-        }
-        b.finish()
     }
 
     /// Length of the rearranged file.

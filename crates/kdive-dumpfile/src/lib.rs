@@ -223,8 +223,10 @@ impl Dump {
         notes: Notes,
         body: Body,
         note_blob: Vec<u8>,
+        parsed: Option<Vmcoreinfo>,
     ) -> Dump {
-        let vmcoreinfo = notes.vmcoreinfo.as_deref().map(Vmcoreinfo::parse);
+        // `parsed`: the notes' VMCOREINFO when the caller already parsed it.
+        let vmcoreinfo = parsed.or_else(|| notes.vmcoreinfo.as_deref().map(Vmcoreinfo::parse));
         Dump {
             paths: Vec::new(),
             format,
@@ -239,10 +241,9 @@ impl Dump {
 
     fn from_elf(body: ElfBody) -> Dump {
         let notes = body.notes.clone();
-        let page_size = notes
-            .vmcoreinfo
-            .as_deref()
-            .map(Vmcoreinfo::parse)
+        let vmcoreinfo = notes.vmcoreinfo.as_deref().map(Vmcoreinfo::parse);
+        let page_size = vmcoreinfo
+            .as_ref()
             .and_then(|v| v.page_size())
             .filter(|p| p.is_power_of_two())
             .unwrap_or(4096);
@@ -264,7 +265,7 @@ impl Dump {
             format = DumpFormat::Flattened(Box::new(format));
         }
         let blob = body.note_blob.clone();
-        Self::assemble(format, header, notes, Body::Elf(body), blob)
+        Self::assemble(format, header, notes, Body::Elf(body), blob, vmcoreinfo)
     }
 
     fn from_kdump(set: KdumpSet) -> Result<Dump> {
@@ -320,6 +321,7 @@ impl Dump {
             notes,
             Body::Kdump(set),
             note_blob,
+            None,
         ))
     }
 
