@@ -4,11 +4,13 @@
 pub mod btf;
 pub mod elf;
 pub mod kallsyms;
+pub mod store;
 pub mod symbols;
 pub mod types;
 
 pub use btf::{Btf, BtfError};
 pub use elf::{ElfError, VmlinuxElf};
 pub use kallsyms::{apply_kernel_layout, load_kallsyms, KallsymsError};
+pub use store::{TypeLoader, TypeStore, TypedSymbol};
 pub use symbols::{Symbol, SymbolKind, SymbolTable};
 pub use types::{Member, MemberInfo, Type, TypeGraph, TypeId};

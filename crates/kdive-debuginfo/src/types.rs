@@ -5,6 +5,7 @@
 //! A graph may be layered on a base graph (split BTF of modules continues the ids of vmlinux):
 //! ids below [`TypeGraph::first_id`] live in the base, name lookups fall back to it.
 
+use std::cell::Cell;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -223,7 +224,7 @@ impl Type {
         }
     }
 
-    fn is_declaration(&self) -> bool {
+    pub fn is_declaration(&self) -> bool {
         match self {
             Type::Struct(c) | Type::Union(c) => c.is_declaration,
             Type::Enum { is_declaration, .. } => *is_declaration,
@@ -248,6 +249,10 @@ pub struct MemberInfo {
 /// Bound on chains of typedefs/qualifiers/arrays followed by queries, so cyclic
 /// (hostile) graphs terminate.
 const MAX_DEPTH: u32 = 64;
+
+/// Bound on the work of one query that branches (C spelling of function types with many
+/// parameters, searches through anonymous members), so hostile graphs cannot blow up.
+const MAX_STEPS: u32 = 4096;
 
 static VOID: Type = Type::Void;
 
@@ -703,7 +708,7 @@ impl TypeGraph {
         let mut found: Option<MemberInfo> = None;
         for component in path.split('.') {
             let (name, indices) = split_indices(component)?;
-            let (off, m) = self.find_member(cur, name, 0)?;
+            let (off, m) = self.find_member(cur, name, 0, &Cell::new(MAX_STEPS * 16))?;
             bit_offset = bit_offset.checked_add(off)?;
             let mut ty = m.ty;
             let mut bit_size = m.bit_size;
@@ -730,17 +735,24 @@ impl TypeGraph {
 
     /// Searches `id`'s members for `name`, descending into anonymous members; returns the
     /// member's bit offset relative to `id` and the member.
-    fn find_member(&self, id: TypeId, name: &str, depth: u32) -> Option<(u64, &Member)> {
-        if depth > MAX_DEPTH {
+    fn find_member(
+        &self,
+        id: TypeId,
+        name: &str,
+        depth: u32,
+        steps: &Cell<u32>,
+    ) -> Option<(u64, &Member)> {
+        if depth > MAX_DEPTH || steps.get() == 0 {
             return None;
         }
+        steps.set(steps.get() - 1);
         let members = self.members(id)?;
         for m in members {
             match &m.name {
                 Some(n) if n == name => return Some((m.bit_offset, m)),
                 Some(_) => {}
                 None => {
-                    if let Some((off, inner)) = self.find_member(m.ty, name, depth + 1) {
+                    if let Some((off, inner)) = self.find_member(m.ty, name, depth + 1, steps) {
                         return Some((m.bit_offset.checked_add(off)?, inner));
                     }
                 }
@@ -790,10 +802,14 @@ impl TypeGraph {
 
     /// A C declaration of `name` with type `id`: `char comm[16]`, `void (*fn)(void)`.
     pub fn declare(&self, id: TypeId, name: &str) -> String {
-        self.decl(id, name.to_string(), 0)
+        self.decl(id, name.to_string(), 0, &Cell::new(MAX_STEPS))
     }
 
-    fn decl(&self, id: TypeId, inner: String, depth: u32) -> String {
+    fn decl(&self, id: TypeId, inner: String, depth: u32, steps: &Cell<u32>) -> String {
+        if steps.get() == 0 {
+            return with_inner("...", &inner);
+        }
+        steps.set(steps.get() - 1);
         if depth > MAX_DEPTH {
             return with_inner("<cycle>", &inner);
         }
@@ -807,18 +823,23 @@ impl TypeGraph {
             Type::Union(c) => with_inner(&tagged("union", c.name.as_deref()), &inner),
             Type::Enum { name, .. } => with_inner(&tagged("enum", name.as_deref()), &inner),
             Type::Datasec { name, .. } => with_inner(&format!("datasec {name}"), &inner),
-            Type::Pointer { target } => self.decl(*target, format!("*{inner}"), d),
-            Type::Const { target } => self.qualified("const", *target, inner, d),
-            Type::Volatile { target } => self.qualified("volatile", *target, inner, d),
-            Type::Restrict { target } => self.qualified("restrict", *target, inner, d),
+            Type::Pointer { target } => self.decl(*target, format!("*{inner}"), d, steps),
+            Type::Const { target } => self.qualified("const", *target, inner, d, steps),
+            Type::Volatile { target } => self.qualified("volatile", *target, inner, d, steps),
+            Type::Restrict { target } => self.qualified("restrict", *target, inner, d, steps),
             Type::TypeTag { target, .. } | Type::DeclTag { target, .. } => {
-                self.decl(*target, inner, d)
+                self.decl(*target, inner, d, steps)
             }
-            Type::Var { ty, .. } => self.decl(*ty, inner, d),
-            Type::Func { proto, .. } => self.decl(*proto, inner, d),
+            Type::Var { ty, .. } => self.decl(*ty, inner, d, steps),
+            Type::Func { proto, .. } => self.decl(*proto, inner, d, steps),
             Type::Array { elem, len } => {
                 let dim = len.map(|n| n.to_string()).unwrap_or_default();
-                self.decl(*elem, format!("{}[{dim}]", paren_if_pointer(inner)), d)
+                self.decl(
+                    *elem,
+                    format!("{}[{dim}]", paren_if_pointer(inner)),
+                    d,
+                    steps,
+                )
             }
             Type::Function {
                 ret,
@@ -827,7 +848,7 @@ impl TypeGraph {
             } => {
                 let mut ps: Vec<String> = params
                     .iter()
-                    .map(|(_, t)| self.decl(*t, String::new(), d))
+                    .map(|(_, t)| self.decl(*t, String::new(), d, steps))
                     .collect();
                 if *variadic {
                     ps.push("...".into());
@@ -839,12 +860,20 @@ impl TypeGraph {
                     *ret,
                     format!("{}({})", paren_if_pointer(inner), ps.join(", ")),
                     d,
+                    steps,
                 )
             }
         }
     }
 
-    fn qualified(&self, q: &str, target: TypeId, inner: String, depth: u32) -> String {
+    fn qualified(
+        &self,
+        q: &str,
+        target: TypeId,
+        inner: String,
+        depth: u32,
+        steps: &Cell<u32>,
+    ) -> String {
         // A qualified pointer puts the qualifier after the `*`: `char * const p`.
         let mut t = target;
         for _ in 0..MAX_DEPTH {
@@ -859,9 +888,9 @@ impl TypeGraph {
             } else {
                 format!("* {q} {inner}")
             };
-            return self.decl(*pointee, inner, depth);
+            return self.decl(*pointee, inner, depth, steps);
         }
-        format!("{q} {}", self.decl(target, inner, depth))
+        format!("{q} {}", self.decl(target, inner, depth, steps))
     }
 }
 
@@ -1151,6 +1180,32 @@ mod tests {
             is_declaration: false,
         }));
         assert!(g.member(s, "x").is_none());
+    }
+
+    #[test]
+    fn branching_cycles_are_bounded() {
+        let mut g = TypeGraph::new();
+        // f = int (*)(f*, f*, ... x8): naive spelling is exponential.
+        let f = TypeId(1);
+        let p = TypeId(2);
+        g.add(Type::Function {
+            ret: p,
+            params: vec![(None, p); 8],
+            variadic: false,
+        });
+        g.add(Type::Pointer { target: f });
+        let t = std::time::Instant::now();
+        let name = g.type_name(p);
+        assert!(name.contains("..."));
+        // A struct whose 8 anonymous members are itself.
+        let s = g.add(Type::Struct(Composite {
+            name: Some("s".into()),
+            size: 8,
+            members: vec![member(None, TypeId(3), 0); 8],
+            is_declaration: false,
+        }));
+        assert!(g.member(s, "nope").is_none());
+        assert!(t.elapsed() < std::time::Duration::from_secs(2));
     }
 
     #[test]
