@@ -43,7 +43,10 @@ pub struct TypeStore {
 
 impl TypeStore {
     pub fn new(graph: TypeGraph, loader: Option<Box<dyn TypeLoader>>) -> TypeStore {
-        TypeStore { graph: RwLock::new(graph), loader }
+        TypeStore {
+            graph: RwLock::new(graph),
+            loader,
+        }
     }
 
     pub fn has_loader(&self) -> bool {
@@ -68,7 +71,10 @@ impl TypeStore {
     /// Looks a type up by C name, asking the loader when the graph lacks it (or has only a
     /// declaration).
     pub fn find_type(&self, name: &str) -> Option<TypeId> {
-        let have = self.with_graph(|g| g.find_type_by_name(name).filter(|&id| !g.ty(id).is_declaration()));
+        let have = self.with_graph(|g| {
+            g.find_type_by_name(name)
+                .filter(|&id| !g.ty(id).is_declaration())
+        });
         if have.is_some() {
             return have;
         }
@@ -110,7 +116,11 @@ impl TypeStore {
         self.with_graph(|g| {
             let id = g.find_var(name)?;
             match g.ty(id) {
-                Type::Var { ty, .. } => Some(TypedSymbol { name: name.to_string(), ty: *ty, addr: None }),
+                Type::Var { ty, .. } => Some(TypedSymbol {
+                    name: name.to_string(),
+                    ty: *ty,
+                    addr: None,
+                }),
                 _ => None,
             }
         })
@@ -127,7 +137,11 @@ impl TypeStore {
         self.with_graph(|g| {
             let id = g.find_function(name)?;
             match g.ty(id) {
-                Type::Func { proto, .. } => Some(TypedSymbol { name: name.to_string(), ty: *proto, addr: None }),
+                Type::Func { proto, .. } => Some(TypedSymbol {
+                    name: name.to_string(),
+                    ty: *proto,
+                    addr: None,
+                }),
                 _ => None,
             }
         })
