@@ -9,9 +9,10 @@
 //!
 //! Every offset and length is checked against the input; allocations are bounded by it.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
-use crate::types::{Composite, DatasecVar, Linkage, Member, Type, TypeGraph, TypeId};
+use crate::types::{c_int_name, Composite, DatasecVar, Linkage, Member, Type, TypeGraph, TypeId};
 
 pub const BTF_MAGIC: u16 = 0xeb9f;
 const HEADER_MIN: usize = 24;
@@ -477,11 +478,18 @@ impl TypeParser<'_> {
                 if bit_off != 0 || u64::from(bits) != size * 8 {
                     self.odd_ints.push((TypeId(self.id), bits, bit_off));
                 }
+                let name = self.required_name(name_off, "integer type without a name")?;
+                let name = match c_int_name(&name) {
+                    Cow::Borrowed(_) => name,
+                    Cow::Owned(c) => c,
+                };
+                // pahole does not set the CHAR encoding bit: go by the name too.
+                let is_char = encoding & INT_CHAR != 0 || name == "char" || name.ends_with(" char");
                 Type::Int {
-                    name: self.required_name(name_off, "integer type without a name")?,
+                    name,
                     size,
                     signed: encoding & INT_SIGNED != 0,
-                    is_char: encoding & INT_CHAR != 0,
+                    is_char,
                     is_bool: encoding & INT_BOOL != 0,
                 }
             }

@@ -5,6 +5,7 @@
 //! A graph may be layered on a base graph (split BTF of modules continues the ids of vmlinux):
 //! ids below [`TypeGraph::first_id`] live in the base, name lookups fall back to it.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -547,9 +548,10 @@ impl TypeGraph {
     pub fn find_typedef(&self, name: &str) -> Option<TypeId> {
         self.lookup(Ns::Typedef, name)
     }
-    /// A base type (integer or floating point) by its C name, e.g. `unsigned long`.
+    /// A base type (integer or floating point) by its C name; `unsigned long` and the DWARF
+    /// spelling `long unsigned int` both work.
     pub fn find_base(&self, name: &str) -> Option<TypeId> {
-        self.lookup(Ns::Base, name)
+        self.lookup(Ns::Base, &c_int_name(name))
     }
     /// A named function (`Type::Func`).
     pub fn find_function(&self, name: &str) -> Option<TypeId> {
@@ -894,6 +896,48 @@ impl TypeGraph {
     }
 }
 
+/// The usual C spelling of an integer type name, as gdb prints it: DWARF/BTF say
+/// `long unsigned int`, C programmers and gdb say `unsigned long`. Names that are not made of
+/// integer keywords are returned unchanged. Type sources store Int names in this spelling.
+pub fn c_int_name(name: &str) -> Cow<'_, str> {
+    const WORDS: [&str; 8] = [
+        "unsigned", "signed", "long", "short", "int", "char", "__int128", "_Bool",
+    ];
+    let words: Vec<&str> = name.split_whitespace().collect();
+    if words.is_empty() || !words.iter().all(|w| WORDS.contains(w)) {
+        return Cow::Borrowed(name);
+    }
+    let has = |w: &str| words.contains(&w);
+    let longs = words.iter().filter(|&&w| w == "long").count();
+    let base = if has("char") {
+        "char"
+    } else if has("_Bool") {
+        "_Bool"
+    } else if has("__int128") {
+        "__int128"
+    } else if has("short") {
+        "short"
+    } else if longs == 1 {
+        "long"
+    } else if longs >= 2 {
+        "long long"
+    } else {
+        "int"
+    };
+    let canonical = if has("unsigned") {
+        format!("unsigned {base}")
+    } else if has("signed") && base == "char" {
+        "signed char".to_string()
+    } else {
+        base.to_string()
+    };
+    if canonical == name {
+        Cow::Borrowed(name)
+    } else {
+        Cow::Owned(canonical)
+    }
+}
+
 fn with_inner(base: &str, inner: &str) -> String {
     if inner.is_empty() {
         base.to_string()
@@ -1225,6 +1269,32 @@ mod tests {
         assert_eq!(split.find_struct("module_thing"), Some(m));
         assert_eq!(split.offset_of("module_thing", "t.comm"), Some(8));
         assert_eq!(split.iter().count(), base.len() + 1);
+    }
+
+    #[test]
+    fn int_names() {
+        for (dwarf, c) in [
+            ("long unsigned int", "unsigned long"),
+            ("long int", "long"),
+            ("long long unsigned int", "unsigned long long"),
+            ("short int", "short"),
+            ("short unsigned int", "unsigned short"),
+            ("signed char", "signed char"),
+            ("unsigned char", "unsigned char"),
+            ("char", "char"),
+            ("int", "int"),
+            ("unsigned int", "unsigned int"),
+            ("__int128 unsigned", "unsigned __int128"),
+            ("_Bool", "_Bool"),
+            ("ssizetype", "ssizetype"),
+            ("double", "double"),
+        ] {
+            assert_eq!(c_int_name(dwarf), c);
+        }
+        let mut g = TypeGraph::new();
+        let ul = int(&mut g, "unsigned long", 8, false);
+        assert_eq!(g.find_base("long unsigned int"), Some(ul));
+        assert_eq!(g.find_type_by_name("long  unsigned int"), Some(ul));
     }
 
     #[test]

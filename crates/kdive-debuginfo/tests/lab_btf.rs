@@ -277,6 +277,9 @@ fn btf_matches_dwarf() {
         assert_eq!(g.type_name(m("mm").ty), "struct mm_struct *");
         assert_eq!(g.type_name(m("pid").ty), "pid_t");
         assert_eq!(g.type_name(m("__state").ty), "unsigned int");
+        assert_eq!(g.type_name(m("stack_canary").ty), "unsigned long");
+        assert_eq!(g.find_base("long unsigned int"), g.find_base("unsigned long"));
+        assert!(matches!(g.ty(g.find_base("char").unwrap()), Type::Int { is_char: true, size: 1, .. }));
         assert_eq!(
             g.type_name(g.strip_typedefs_and_qualifiers(m("pid").ty)),
             "int"
