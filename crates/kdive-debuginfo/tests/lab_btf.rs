@@ -278,8 +278,18 @@ fn btf_matches_dwarf() {
         assert_eq!(g.type_name(m("pid").ty), "pid_t");
         assert_eq!(g.type_name(m("__state").ty), "unsigned int");
         assert_eq!(g.type_name(m("stack_canary").ty), "unsigned long");
-        assert_eq!(g.find_base("long unsigned int"), g.find_base("unsigned long"));
-        assert!(matches!(g.ty(g.find_base("char").unwrap()), Type::Int { is_char: true, size: 1, .. }));
+        assert_eq!(
+            g.find_base("long unsigned int"),
+            g.find_base("unsigned long")
+        );
+        assert!(matches!(
+            g.ty(g.find_base("char").unwrap()),
+            Type::Int {
+                is_char: true,
+                size: 1,
+                ..
+            }
+        ));
         assert_eq!(
             g.type_name(g.strip_typedefs_and_qualifiers(m("pid").ty)),
             "int"
@@ -330,5 +340,100 @@ fn btf_matches_dwarf() {
         eprintln!("{release}: {compared} offsets/sizes compared with gdb (DWARF)");
         assert!(mismatches.is_empty(), "{release}: {mismatches:#?}");
         assert!(compared > 60, "{release}: only {compared} compared");
+    });
+}
+
+/// The `vmcore.elf` captures of `release` in the lab (`<lab>/<release>/<scenario>/vmcore.elf`).
+fn lab_vmcores(release: &str) -> Vec<PathBuf> {
+    let Some(dir) = lab_dir() else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(dir.join(release)) else {
+        return Vec::new();
+    };
+    let mut v: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("vmcore.elf"))
+        .filter(|p| p.is_file())
+        .collect();
+    v.sort();
+    v
+}
+
+/// BTF read out of a crash dump's memory between `__start_BTF` and `__stop_BTF` (what kdive does
+/// without a vmlinux) parses, and is byte-identical to the vmlinux's `.BTF` section.
+#[test]
+fn btf_from_dump_memory() {
+    use object::read::elf::{FileHeader, ProgramHeader};
+    with_vmlinuxes("btf_from_dump_memory", |release, elf| {
+        let Some(core_path) = lab_vmcores(release).into_iter().next() else {
+            eprintln!("note: {release}: no vmcore.elf capture; skipping");
+            return;
+        };
+        let file = std::fs::File::open(&core_path).unwrap();
+        let map = unsafe { memmap2::Mmap::map(&file) }.unwrap();
+        let data: &[u8] = &map;
+        let header = object::elf::FileHeader64::<object::Endianness>::parse(data).unwrap();
+        let endian = header.endian().unwrap();
+        let phdrs = header.program_headers(endian, data).unwrap();
+
+        // VMCOREINFO: the KASLR offset and the build ID.
+        let mut vmcoreinfo = String::new();
+        for ph in phdrs {
+            if let Ok(Some(mut notes)) = ph.notes(endian, data) {
+                while let Ok(Some(n)) = notes.next() {
+                    if n.name() == b"VMCOREINFO" {
+                        vmcoreinfo = String::from_utf8_lossy(n.desc()).into_owned();
+                    }
+                }
+            }
+        }
+        let field = |k: &str| {
+            vmcoreinfo
+                .lines()
+                .find_map(|l| l.strip_prefix(k))
+                .map(str::to_string)
+        };
+        let kaslr =
+            u64::from_str_radix(&field("KERNELOFFSET=").expect("KERNELOFFSET"), 16).unwrap();
+        if let Some(id) = field("BUILD-ID=") {
+            assert_eq!(
+                id,
+                hex(&elf.build_id().unwrap()),
+                "{release}: dump and vmlinux builds differ"
+            );
+        }
+
+        let syms = elf.symbols(kaslr).unwrap();
+        let start = syms.lookup("__start_BTF").unwrap().addr;
+        let stop = syms.lookup("__stop_BTF").unwrap().addr;
+        let seg = phdrs
+            .iter()
+            .find(|ph| {
+                let (v, sz) = (ph.p_vaddr(endian), ph.p_filesz(endian));
+                ph.p_type(endian) == object::elf::PT_LOAD && start >= v && stop <= v + sz
+            })
+            .expect("a PT_LOAD covering the kernel image");
+        let off = (seg.p_offset(endian) + (start - seg.p_vaddr(endian))) as usize;
+        let bytes = &data[off..off + (stop - start) as usize];
+        assert_eq!(
+            bytes,
+            elf.btf_bytes().unwrap(),
+            "{release}: BTF in memory differs from .BTF"
+        );
+        let btf = Btf::parse(bytes).unwrap();
+        assert_eq!(
+            btf.types().offset_of("task_struct", "comm"),
+            Btf::parse(elf.btf_bytes().unwrap())
+                .unwrap()
+                .types()
+                .offset_of("task_struct", "comm")
+        );
+        eprintln!(
+            "{release}: {} bytes of BTF read from {} at {start:#x} (KASLR offset {kaslr:#x}) parse to {} types",
+            bytes.len(),
+            core_path.display(),
+            btf.type_count()
+        );
     });
 }
