@@ -437,3 +437,54 @@ fn btf_from_dump_memory() {
         );
     });
 }
+
+/// Modules' `.BTF` is split BTF on top of vmlinux's: ids continue, names refer to base strings.
+#[test]
+fn module_split_btf() {
+    with_vmlinuxes("module_split_btf", |release, elf| {
+        let base = Btf::parse(elf.btf_bytes().unwrap()).unwrap();
+        let dir = elf.path().parent().unwrap().join("modules");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            eprintln!("note: {release}: no modules directory; skipping");
+            return;
+        };
+        let mut parsed = 0;
+        for path in entries.filter_map(|e| e.ok()).map(|e| e.path()) {
+            if path.extension().map_or(true, |e| e != "ko") {
+                continue;
+            }
+            let ko = VmlinuxElf::open_elf(&path).unwrap();
+            let Some(bytes) = ko.btf_bytes() else {
+                continue;
+            };
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let split =
+                Btf::parse_split(bytes, &base).unwrap_or_else(|e| panic!("{release} {name}: {e}"));
+            let g = split.types();
+            assert!(split.type_count() > base.type_count(), "{name}");
+            assert_eq!(g.first_id().0, base.type_count());
+            // Own types can refer to base types, and every own type spells.
+            let mut cross = 0;
+            for (id, ty) in g.iter().skip(base.type_count() as usize) {
+                let _ = g.type_name(id);
+                ty.for_each_ref(|t| cross += usize::from(t.0 < base.type_count() && t.0 != 0));
+            }
+            assert!(cross > 0, "{name}: no references into vmlinux BTF");
+            assert!(
+                g.find_struct("task_struct").is_some(),
+                "base types reachable"
+            );
+            if name == "virtio_blk" {
+                let vblk = g.find_struct("virtio_blk").expect("struct virtio_blk");
+                assert!(vblk.0 >= base.type_count());
+                assert_eq!(
+                    g.type_name(g.member(vblk, "vdev").unwrap().ty),
+                    "struct virtio_device *"
+                );
+            }
+            parsed += 1;
+        }
+        eprintln!("{release}: {parsed} module BTFs parsed as split BTF");
+        assert!(parsed > 0);
+    });
+}
