@@ -1,0 +1,172 @@
+//! `sys` on every format of every lab capture, compared field by field with crash (8.0.2 on
+//! the full ELF vmcore, 8.0.6 on each other format) and with drgn's task list and panic task.
+
+mod common;
+use common::*;
+
+/// Fields that must be identical to crash's.
+const SAME_AS_CRASH: &[&str] = &[
+    "KERNEL",
+    "CPUS",
+    "DATE",
+    "UPTIME",
+    "LOAD AVERAGE",
+    "NODENAME",
+    "RELEASE",
+    "VERSION",
+    "MACHINE",
+    "MEMORY",
+    "PANIC",
+];
+
+#[test]
+fn sys_matches_peers_on_every_lab_dump() {
+    let Some(lab) = lab_dir() else { return };
+    let caps = captures(&lab);
+    if caps.is_empty() {
+        eprintln!("SKIP: no finished lab captures in {}", lab.display());
+        return;
+    }
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for cap in &caps {
+        let is_61 = cap.release().starts_with("6.1.");
+        for (label, files) in cap.dumps() {
+            let mut args = vec![cap.vmlinux()];
+            args.extend(files.iter().cloned());
+            let (code, out, err) = kdive(&args, &["sys"]);
+            let what = format!("{}/{}/{label}", cap.release(), cap.scenario());
+            if code != 0 {
+                failures.push(format!("{what}: exit {code}: {err}"));
+                continue;
+            }
+            let ours = header_fields(&out);
+            // crash 8.0.2 reads only the full ELF on 6.1; 8.0.6 reads every format (and 6.12,
+            // where 8.0.2 prints nothing).
+            let crash_out = if label == "vmcore.elf" && is_61 {
+                cap.peer("crash-sys.txt")
+            } else {
+                cap.peer(&format!("crash806-sys.{label}.txt")).or_else(|| {
+                    cap.peer(&format!(
+                        "crash806-sys.{}.txt",
+                        files[0].file_name().unwrap().to_string_lossy()
+                    ))
+                })
+            };
+            let Some(crash_out) = crash_out.filter(|t| t.contains("RELEASE:")) else {
+                eprintln!("note: {what}: no crash output to compare with");
+                continue;
+            };
+            let theirs = header_fields(&crash_out);
+            for f in SAME_AS_CRASH {
+                let (a, b) = (ours.get(*f), theirs.get(*f));
+                // crash 8.0.6 assumes HZ=1000 on 6.12 (the kernel has 250): its UPTIME is wrong there.
+                if *f == "UPTIME" && !is_61 {
+                    continue;
+                }
+                if a != b {
+                    failures.push(format!("{what}: {f}: kdive {a:?} vs crash {b:?}"));
+                }
+            }
+            // DUMPFILE: the same file; crash marks [PARTIAL DUMP] only for kdump files, kdive also
+            // for filtered ELF files (pages are missing there too).
+            let dumpfile = |m: &std::collections::BTreeMap<String, String>| {
+                m.get("DUMPFILE")
+                    .or_else(|| m.get("DUMPFILES"))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            let (ours_df, theirs_df) = (dumpfile(&ours), dumpfile(&theirs));
+            if theirs_df.contains("[PARTIAL DUMP]") && !ours_df.contains("[PARTIAL DUMP]") {
+                failures.push(format!("{what}: DUMPFILE lacks [PARTIAL DUMP]: {ours_df}"));
+            }
+            // TASKS: the truth is drgn's for_each_task plus each CPU's idle task.
+            if let Some(json) = cap.peer(&format!("drgn-{label}.json")).or_else(|| {
+                cap.peer(&format!(
+                    "drgn-{}.json",
+                    files[0].file_name().unwrap().to_string_lossy()
+                ))
+            }) {
+                let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+                if let Some(n) = v["task_count"].as_u64() {
+                    let pid0 = v["tasks"]
+                        .as_array()
+                        .map(|t| t.iter().filter(|x| x["pid"] == 0).count())
+                        .unwrap_or(0) as u64;
+                    let cpus: u64 = ours
+                        .get("CPUS")
+                        .and_then(|c| c.split_whitespace().next()?.parse().ok())
+                        .unwrap_or(1);
+                    let expect = n - pid0 + cpus;
+                    if ours.get("TASKS") != Some(&expect.to_string()) {
+                        failures.push(format!(
+                            "{what}: TASKS {:?}, drgn says {n} tasks (+ idle) = {expect}",
+                            ours.get("TASKS")
+                        ));
+                    }
+                }
+                let pt = &v["panic_task"];
+                if let Some(pid) = pt["pid"].as_u64() {
+                    if ours.get("PID") != Some(&pid.to_string()) {
+                        failures.push(format!("{what}: PID {:?} vs drgn {pid}", ours.get("PID")));
+                    }
+                    let task = pt["task"]
+                        .as_str()
+                        .unwrap_or("")
+                        .trim_start_matches("0x")
+                        .to_string();
+                    if !ours.get("TASK").is_some_and(|t| t.starts_with(&task)) {
+                        failures.push(format!(
+                            "{what}: TASK {:?} vs drgn {task}",
+                            ours.get("TASK")
+                        ));
+                    }
+                    if ours.get("COMMAND")
+                        != Some(&format!("\"{}\"", pt["comm"].as_str().unwrap_or("")))
+                    {
+                        failures.push(format!(
+                            "{what}: COMMAND {:?} vs drgn {}",
+                            ours.get("COMMAND"),
+                            pt["comm"]
+                        ));
+                    }
+                }
+            }
+            checked += 1;
+        }
+    }
+    eprintln!("sys compared on {checked} dumps");
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(checked > 0, "no dump was compared");
+}
+
+#[test]
+fn sys_without_vmlinux_agrees_with_vmlinux() {
+    let Some(lab) = lab_dir() else { return };
+    for cap in captures(&lab) {
+        let dump = cap.dir.join("kdump-zlib-d31");
+        if !dump.exists() {
+            continue;
+        }
+        let (c1, with, e1) = kdive(&[cap.vmlinux(), dump.clone()], &["sys"]);
+        let (c2, without, e2) = kdive(&[dump], &["sys"]);
+        assert_eq!((c1, c2), (0, 0), "{e1}{e2}");
+        let (a, b) = (header_fields(&with), header_fields(&without));
+        for (k, v) in &a {
+            if k != "KERNEL" {
+                assert_eq!(
+                    Some(v),
+                    b.get(k),
+                    "{}/{}: {k} differs without vmlinux",
+                    cap.release(),
+                    cap.scenario()
+                );
+            }
+        }
+    }
+}
