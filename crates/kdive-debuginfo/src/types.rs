@@ -786,6 +786,17 @@ impl TypeGraph {
         }
     }
 
+    /// The enumerator of enum type `id` (through typedefs) whose value is `value`.
+    pub fn enumerator_name(&self, id: TypeId, value: i64) -> Option<&str> {
+        match self.ty(self.resolve(id)) {
+            Type::Enum { values, .. } => values
+                .iter()
+                .find(|(_, v)| *v == value)
+                .map(|(n, _)| n.as_str()),
+            _ => None,
+        }
+    }
+
     /// Finds an enumerator in any enum (named or anonymous); linear in the number of types.
     pub fn find_enumerator(&self, enumerator: &str) -> Option<(TypeId, i64)> {
         self.iter().find_map(|(id, t)| match t {
@@ -1188,6 +1199,8 @@ mod tests {
         assert_eq!(g.enum_value("pid_type_t", "PIDTYPE_PID"), Some(0));
         assert_eq!(g.enum_value("pid_type", "X"), None);
         assert_eq!(g.find_enumerator("PIDTYPE_TGID"), Some((e, 1)));
+        assert_eq!(g.enumerator_name(e, 1), Some("PIDTYPE_TGID"));
+        assert_eq!(g.enumerator_name(e, 7), None);
         assert_eq!(g.type_name(e), "enum pid_type");
     }
 
