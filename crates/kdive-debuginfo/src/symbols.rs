@@ -1,8 +1,6 @@
 //! A symbol table: name → address and address → name, whatever the source
 //! (vmlinux ELF symbol table, kallsyms decoded from the dump, module symbols).
 
-use std::collections::HashMap;
-
 /// What kind of thing a symbol names, as `nm`/kallsyms letters say it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SymbolKind {
@@ -57,27 +55,31 @@ pub struct Symbol {
     pub module: Option<String>,
 }
 
-/// Symbols sorted by address with a name index.
+/// Symbols sorted by address with a name index (indices sorted by name: no name is copied).
 #[derive(Debug, Default, Clone)]
 pub struct SymbolTable {
     by_addr: Vec<Symbol>,
-    by_name: HashMap<String, usize>,
+    /// Indices into `by_addr`, ordered by name, then global before local, then address.
+    by_name: Vec<u32>,
 }
 
 impl SymbolTable {
-    /// Builds the table; for duplicate names the global one (then the first) wins the name index.
+    /// Builds the table; for duplicate names the global one (then the lowest address) wins
+    /// the name lookup.
     pub fn new(mut syms: Vec<Symbol>) -> SymbolTable {
-        syms.sort_by(|a, b| a.addr.cmp(&b.addr).then_with(|| b.global.cmp(&a.global)));
-        let mut by_name: HashMap<String, usize> = HashMap::with_capacity(syms.len());
-        for (i, s) in syms.iter().enumerate() {
-            match by_name.get(&s.name) {
-                Some(&j) if syms[j].global || !s.global => {}
-                _ => {
-                    by_name.insert(s.name.clone(), i);
-                }
-            }
+        syms.sort_unstable_by(|a, b| a.addr.cmp(&b.addr).then_with(|| b.global.cmp(&a.global)));
+        let mut by_name: Vec<u32> = (0..syms.len() as u32).collect();
+        by_name.sort_unstable_by(|&a, &b| {
+            let (x, y) = (&syms[a as usize], &syms[b as usize]);
+            x.name
+                .cmp(&y.name)
+                .then_with(|| y.global.cmp(&x.global))
+                .then_with(|| a.cmp(&b))
+        });
+        SymbolTable {
+            by_addr: syms,
+            by_name,
         }
-        SymbolTable { by_addr: syms, by_name }
     }
 
     pub fn len(&self) -> usize {
@@ -91,7 +93,23 @@ impl SymbolTable {
     }
 
     pub fn lookup(&self, name: &str) -> Option<&Symbol> {
-        self.by_name.get(name).map(|&i| &self.by_addr[i])
+        let i = self
+            .by_name
+            .partition_point(|&i| self.by_addr[i as usize].name.as_str() < name);
+        let &idx = self.by_name.get(i)?;
+        let sym = &self.by_addr[idx as usize];
+        (sym.name == name).then_some(sym)
+    }
+
+    /// Every symbol called `name` (a name can be local to several files).
+    pub fn lookup_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Symbol> + 'a {
+        let i = self
+            .by_name
+            .partition_point(|&i| self.by_addr[i as usize].name.as_str() < name);
+        self.by_name[i..]
+            .iter()
+            .map(|&j| &self.by_addr[j as usize])
+            .take_while(move |s| s.name == name)
     }
 
     /// The symbol containing `addr` (the last symbol at or below it, within its size when known),
@@ -118,14 +136,28 @@ mod tests {
     use super::*;
 
     fn sym(name: &str, addr: u64, global: bool) -> Symbol {
-        Symbol { name: name.into(), addr, size: 0, kind: SymbolKind::Text, global, module: None }
+        Symbol {
+            name: name.into(),
+            addr,
+            size: 0,
+            kind: SymbolKind::Text,
+            global,
+            module: None,
+        }
     }
 
     #[test]
     fn lookups() {
-        let t = SymbolTable::new(vec![sym("b", 0x2000, true), sym("a", 0x1000, true), sym("a", 0x3000, false)]);
+        let t = SymbolTable::new(vec![
+            sym("b", 0x2000, true),
+            sym("a", 0x1000, true),
+            sym("a", 0x3000, false),
+        ]);
         assert_eq!(t.lookup("a").unwrap().addr, 0x1000);
-        assert_eq!(t.lookup_addr(0x2010).map(|(s, o)| (s.name.as_str(), o)), Some(("b", 0x10)));
+        assert_eq!(
+            t.lookup_addr(0x2010).map(|(s, o)| (s.name.as_str(), o)),
+            Some(("b", 0x10))
+        );
         assert!(t.lookup_addr(0xfff).is_none());
     }
 }
