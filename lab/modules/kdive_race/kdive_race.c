@@ -331,7 +331,9 @@ static void kdive_race_free_napis(struct kdive_race_priv *priv)
 /* Stands in for unregister_netdev(): in the seed, rmmod sleeps in rcu_barrier() here. */
 static kdive_noipa void kdive_race_unregister_netdev(struct kdive_race_priv *priv)
 {
-	wait_for_completion_timeout(&priv->todo_done, msecs_to_jiffies(todo_ms));
+	/* not a tail call, so this frame stays on rmmod's stack */
+	if (!wait_for_completion_timeout(&priv->todo_done, msecs_to_jiffies(todo_ms)))
+		pr_info("kdive_race: remove path slept %u ms, the race did not fire\n", todo_ms);
 }
 
 static kdive_noipa void kdive_race_remove(struct kdive_race_priv *priv)
