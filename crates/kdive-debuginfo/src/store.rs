@@ -63,6 +63,22 @@ impl TypeStore {
         f(&g)
     }
 
+    /// Adds a type the caller synthesises (the expression evaluator's pointers and base types);
+    /// returns its id. Ids stay valid: the graph only grows.
+    pub fn add_type(&self, ty: Type) -> TypeId {
+        let mut g = self.graph.write().unwrap_or_else(|e| e.into_inner());
+        g.add(ty)
+    }
+
+    /// A pointer type to `target`: the graph's own when it has one, else a new one.
+    pub fn pointer_to(&self, target: TypeId) -> TypeId {
+        if let Some(p) = self.with_graph(|g| g.pointer_to(target)) {
+            return p;
+        }
+        let mut g = self.graph.write().unwrap_or_else(|e| e.into_inner());
+        g.pointer_to_or_add(target)
+    }
+
     /// A clone of one type.
     pub fn ty(&self, id: TypeId) -> Type {
         self.with_graph(|g| g.ty(id).clone())
