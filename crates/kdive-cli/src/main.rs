@@ -33,6 +33,12 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    // `kdive save ...` has its own parser (crates/kdive-save).
+    let mut raw = std::env::args_os().skip(1);
+    if raw.next().is_some_and(|a| a == "save") {
+        let code = kdive_save::main(raw.collect());
+        return ExitCode::from(code.clamp(0, 255) as u8);
+    }
     let args = Args::parse();
     let kernel = match Kernel::open(&OpenOptions {
         files: args.files.clone(),

@@ -1,0 +1,180 @@
+//! Pass one: decides, before any page is copied, which pages the output holds. RAM pages of
+//! the source form the 1st bitmap; the 2nd bitmap drops what the dump level excludes (from the
+//! kernel's `struct page`s) and what the source cannot provide (excluded, truncated).
+//! Zero pages are decided later, while copying: they stay in the 2nd bitmap (kdump format).
+
+use std::collections::BTreeMap;
+
+use kdive_dumpfile::ExtentKind;
+use kdive_kspace::KernelSpace;
+
+use crate::bitmap::PfnBitmap;
+use crate::level::{DumpLevel, PageClass, PageFields, PageRules};
+use crate::memmap::MemMap;
+use crate::source::SourceDump;
+
+/// Pages read per `struct page` batch: aligned to the largest buddy block (1024 pages), so a
+/// free block never straddles two batches.
+const CHUNK: u64 = 1024;
+
+/// Counts of what pass one decided.
+#[derive(Debug, Clone, Default)]
+pub struct FilterStats {
+    /// RAM pages of the source (1st bitmap).
+    pub ram: u64,
+    /// Excluded, by class.
+    pub excluded: BTreeMap<PageClass, u64>,
+    /// Pages the source itself had excluded already.
+    pub absent_in_source: u64,
+    /// Pages the source describes but cannot provide (a truncated file).
+    pub unreadable: u64,
+    /// Pages whose `struct page` could not be read (kept).
+    pub undecided: u64,
+    /// Why filtering by `struct page` was not possible, if it was not.
+    pub no_mem_map: Option<String>,
+}
+
+pub struct Plan {
+    pub ram: PfnBitmap,
+    pub keep: PfnBitmap,
+    pub stats: FilterStats,
+    /// The dump level actually applied (lower when mem_map could not be read).
+    pub level: DumpLevel,
+}
+
+/// Builds the bitmaps for `level`.
+pub fn plan(src: &SourceDump, ks: Option<&KernelSpace>, level: DumpLevel) -> Plan {
+    let ps = src.page_size;
+    let mut ram = PfnBitmap::new(src.max_pfn);
+    let mut keep = PfnBitmap::new(src.max_pfn);
+    let mut stats = FilterStats::default();
+    for e in &src.extents {
+        let (first, end) = (e.start / ps, e.end.div_ceil(ps));
+        ram.set_range(first, end, true);
+        if e.kind != ExtentKind::Excluded {
+            keep.set_range(first, end, true);
+        }
+    }
+    // A page partly excluded by the source is excluded as a whole; one that cannot be read
+    // (past the end of a truncated file) is recorded as absent.
+    for e in &src.extents {
+        let (first, end) = (e.start / ps, e.end.div_ceil(ps));
+        if e.kind == ExtentKind::Excluded {
+            keep.set_range(first, end, false);
+        }
+    }
+    let runs: Vec<(u64, u64)> = keep.runs().collect();
+    for &(s, e) in &runs {
+        let mut pfn = s;
+        while pfn < e {
+            let n = (e - pfn).min(CHUNK);
+            if !src.readable(pfn * ps, n * ps) {
+                for p in pfn..pfn + n {
+                    if !src.readable(p * ps, ps) {
+                        keep.set(p, false);
+                        stats.unreadable += 1;
+                    }
+                }
+            }
+            pfn += n;
+        }
+    }
+    stats.ram = ram.count();
+    stats.absent_in_source = stats.ram - keep.count() - stats.unreadable;
+
+    let mut level = level;
+    if level.needs_mem_map() {
+        let rules = src
+            .dump
+            .vmcoreinfo()
+            .ok_or_else(|| "the source has no VMCOREINFO".to_string())
+            .and_then(PageRules::from_vmcoreinfo);
+        let ks = ks.ok_or_else(|| "the kernel's address space could not be set up".to_string());
+        let setup = rules.and_then(|r| {
+            let ks = ks?;
+            let v = src.dump.vmcoreinfo().expect("checked above");
+            let mm = MemMap::load(ks, v, src.max_pfn)?;
+            Ok((r, ks, mm))
+        });
+        match setup {
+            Ok((rules, ks, mm)) => {
+                exclude_by_mem_map(&rules, ks, &mm, level, &mut keep, &mut stats)
+            }
+            Err(why) => {
+                stats.no_mem_map = Some(why);
+                level = DumpLevel(level.0 & DumpLevel::ZERO);
+            }
+        }
+    }
+    Plan {
+        ram,
+        keep,
+        stats,
+        level,
+    }
+}
+
+fn exclude_by_mem_map(
+    rules: &PageRules,
+    ks: &KernelSpace,
+    mm: &MemMap,
+    level: DumpLevel,
+    keep: &mut PfnBitmap,
+    stats: &mut FilterStats,
+) {
+    let size = mm.struct_size() as usize;
+    let mut buf = Vec::new();
+    let mut head_buf = vec![0u8; size];
+    let chunks: Vec<u64> = {
+        let mut v: Vec<u64> = keep
+            .runs()
+            .flat_map(|(s, e)| (s / CHUNK..e.div_ceil(CHUNK)).map(|c| c * CHUNK))
+            .collect();
+        v.dedup();
+        v
+    };
+    let per_section = mm.pfns_per_section();
+    for start in chunks {
+        let end = (start + CHUNK).min(keep.len());
+        // Sections are at least CHUNK pages, so a chunk lies in one section.
+        debug_assert!(per_section >= CHUNK || per_section == 0);
+        if !mm.read_pages(ks, start, end - start, &mut buf) {
+            stats.undecided += (start..end).filter(|p| keep.get(*p)).count() as u64;
+            continue;
+        }
+        let entry = |pfn: u64| rules.fields(&buf[(pfn - start) as usize * size..][..size]);
+        let mut pfn = start;
+        while pfn < end {
+            let own = entry(pfn);
+            if let Some(order) = rules.buddy_order(&own) {
+                let block_end = (pfn + (1 << order)).min(end);
+                if level.excludes(PageClass::Free) {
+                    for p in pfn..block_end {
+                        if keep.get(p) {
+                            keep.set(p, false);
+                            *stats.excluded.entry(PageClass::Free).or_default() += 1;
+                        }
+                    }
+                }
+                pfn = block_end;
+                continue;
+            }
+            if keep.get(pfn) {
+                let head = match rules.head_of(&own) {
+                    None => own,
+                    Some(addr) => match mm.pfn_of(addr, pfn) {
+                        Some(h) if (start..end).contains(&h) => entry(h),
+                        _ if ks.read(addr, &mut head_buf).is_ok() => rules.fields(&head_buf),
+                        _ => PageFields::default(),
+                    },
+                };
+                let class = rules.classify(&own, &head);
+                if level.excludes(class) {
+                    keep.set(pfn, false);
+                    *stats.excluded.entry(class).or_default() += 1;
+                }
+            }
+            pfn += 1;
+        }
+    }
+}
