@@ -53,7 +53,8 @@ fn main() -> ExitCode {
         eprintln!("kdive: warning: {w}");
     }
     let interactive = args.commands.is_empty() && std::io::stdin().is_terminal();
-    if interactive && !args.silent {
+    let timing = std::env::var_os("KDIVE_TIMING").is_some();
+    if (interactive && !args.silent) || timing {
         for s in &kernel.sources {
             eprintln!("kdive: {s}");
         }
@@ -135,7 +136,16 @@ fn run_line(session: &mut Session, input: &str, json: bool) -> Step {
     if parsed.command.is_empty() || parsed.command.starts_with('#') {
         return Step::Continue(true);
     }
-    let (text, ok) = match session.run(&parsed.command) {
+    let started = std::time::Instant::now();
+    let result = session.run(&parsed.command);
+    if std::env::var_os("KDIVE_TIMING").is_some() {
+        eprintln!(
+            "kdive: timing: {:?} for {}",
+            started.elapsed(),
+            parsed.command
+        );
+    }
+    let (text, ok) = match result {
         Ok(Outcome::Quit) => return Step::Quit,
         Ok(Outcome::Report(r)) => {
             if json {

@@ -60,7 +60,9 @@ impl Kernel {
                 "no dump file given (kdive [VMLINUX] DUMP [MODULE.ko...])".into(),
             ));
         }
+        let t0 = std::time::Instant::now();
         let dump = Arc::new(Dump::open(&dump_paths)?);
+        let t_dump = t0.elapsed();
         let vmcoreinfo = dump.vmcoreinfo().cloned().ok_or_else(|| Error::File {
             path: dump_paths[0].clone(),
             detail: "the dump has no VMCOREINFO note (QEMU dumps need -device vmcoreinfo)".into(),
@@ -83,7 +85,14 @@ impl Kernel {
         ) {
             warnings.push(format!("kernel layout: {e}"));
         }
+        let t_syms = t0.elapsed();
         let layout = Layout::new(types, vmcoreinfo.clone());
+        if std::env::var_os("KDIVE_TIMING").is_some() {
+            sources.push(format!(
+                "timing: dump open {t_dump:?}, symbols+types {:?}",
+                t_syms - t_dump
+            ));
+        }
         Ok(Kernel {
             dump,
             mem,
@@ -157,30 +166,39 @@ fn load_from_vmlinux(
             });
         }
     }
-    let symbols = elf
-        .symbols(kaslr)
-        .map_err(|e| Error::Debuginfo(e.to_string()))?;
+    // The symbol table and the BTF section are independent: read them side by side.
+    let (symbols, btf) = std::thread::scope(|scope| {
+        let btf = scope.spawn(|| {
+            elf.btf_bytes()
+                .map(|bytes| kdive_debuginfo::Btf::parse(bytes).map(|b| b.graph()))
+        });
+        let symbols = elf.symbols(kaslr);
+        (symbols, btf.join())
+    });
+    let symbols = symbols.map_err(|e| Error::Debuginfo(e.to_string()))?;
     sources.push(format!(
         "symbols: {} ELF symbol table ({} symbols)",
         path.display(),
         symbols.len()
     ));
-    let types = match elf.btf_bytes() {
-        Some(bytes) => match kdive_debuginfo::Btf::parse(bytes).map(|b| b.graph()) {
-            Ok(t) => {
-                sources.push(format!(
-                    "types: BTF of {} ({} types)",
-                    path.display(),
-                    t.len()
-                ));
-                Some(t)
-            }
-            Err(e) => {
-                warnings.push(format!("{}: cannot read BTF: {e}", path.display()));
-                None
-            }
-        },
-        None => None,
+    let types = match btf {
+        Ok(Some(Ok(t))) => {
+            sources.push(format!(
+                "types: BTF of {} ({} types)",
+                path.display(),
+                t.len()
+            ));
+            Some(t)
+        }
+        Ok(Some(Err(e))) => {
+            warnings.push(format!("{}: cannot read BTF: {e}", path.display()));
+            None
+        }
+        Ok(None) => None,
+        Err(_) => {
+            warnings.push(format!("{}: BTF reader failed", path.display()));
+            None
+        }
     };
     Ok((symbols, types))
 }
