@@ -16,6 +16,8 @@ pub struct SysInfo {
     pub dumpfiles: Vec<String>,
     pub partial: bool,
     pub incomplete: bool,
+    /// The file ends before the data its headers describe.
+    pub truncated: bool,
     pub cpus: Field<u32>,
     pub cpus_offline: u32,
     pub date: Field<i64>,
@@ -29,7 +31,8 @@ pub struct SysInfo {
     pub machine: Field<String>,
     pub mhz: Field<u64>,
     pub memory_bytes: Field<u64>,
-    pub panic: Option<String>,
+    /// The panic line from the log (None when the log has none).
+    pub panic: Field<Option<String>>,
     pub panic_task: Option<PanicTask>,
     pub problems: Vec<String>,
 }
@@ -106,11 +109,10 @@ pub fn collect(k: &Kernel) -> SysInfo {
     }
     let log = k.printk_log();
     let panic = match &log {
-        Ok(l) => panic_message(l),
-        Err(e) => {
-            problems.push(format!("log: {e}"));
-            None
-        }
+        Ok(l) => Field::Value(panic_message(l)),
+        Err(e) => Field::Error {
+            error: format!("cannot read the log: {e}"),
+        },
     };
     let sysrq = log.as_ref().map(sysrq_crash).unwrap_or(false);
     let panic_task = match k.panic_context() {
@@ -169,6 +171,7 @@ pub fn collect(k: &Kernel) -> SysInfo {
             .collect(),
         partial: k.dump.is_partial(),
         incomplete: header.incomplete,
+        truncated: k.dump.is_truncated(),
         cpus_offline: counts
             .as_ref()
             .map(|c| c.cpus.saturating_sub(c.online.len() as u32))
@@ -181,7 +184,15 @@ pub fn collect(k: &Kernel) -> SysInfo {
             k.avenrun()
                 .map(|a| [format_load(a[0]), format_load(a[1]), format_load(a[2])]),
         ),
-        tasks: Field::from(tasks.map(|t| t.tasks.len())),
+        tasks: match tasks {
+            Ok(t) if t.tasks.is_empty() && !t.problems.is_empty() => Field::Error {
+                error: t.problems[0].clone(),
+            },
+            Ok(t) => Field::Value(t.tasks.len()),
+            Err(e) => Field::Error {
+                error: e.to_string(),
+            },
+        },
         nodename: uts_field(|u| u.nodename.clone()),
         release: uts_field(|u| u.release.clone()),
         version: uts_field(|u| u.version.clone()),
@@ -254,9 +265,10 @@ pub fn render(i: &SysInfo) -> String {
         format!("{}{}", i.kernel, if i.tainted { "  [TAINTED]" } else { "" }),
     );
     let marks = format!(
-        "{}{}",
+        "{}{}{}",
         if i.partial { " [PARTIAL DUMP]" } else { "" },
-        if i.incomplete { " [INCOMPLETE]" } else { "" }
+        if i.incomplete { " [INCOMPLETE]" } else { "" },
+        if i.truncated { " [TRUNCATED]" } else { "" }
     );
     if i.dumpfiles.len() > 1 {
         let files: Vec<String> = i.dumpfiles.iter().map(|f| format!("{f}{marks}")).collect();
@@ -302,13 +314,18 @@ pub fn render(i: &SysInfo) -> String {
         ),
     );
     line("MEMORY", i.memory_bytes.show(|b| format_memory(*b)));
-    let panic = i.panic.clone().unwrap_or_default();
-    let check = if panic.contains("Oops: ") {
-        " (check log for details)"
-    } else {
-        ""
-    };
-    line("PANIC", format!("\"{panic}\"{check}"));
+    line(
+        "PANIC",
+        i.panic.show(|p| {
+            let p = p.clone().unwrap_or_default();
+            let check = if p.contains("Oops: ") {
+                " (check log for details)"
+            } else {
+                ""
+            };
+            format!("\"{p}\"{check}")
+        }),
+    );
     if let Some(p) = &i.panic_task {
         line("PID", p.pid.to_string());
         line("COMMAND", format!("\"{}\"", p.command));
