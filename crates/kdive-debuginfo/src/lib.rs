@@ -2,6 +2,7 @@
 //! (BTF from the vmlinux or from the dump's memory; DWARF later), behind one lookup API.
 
 pub mod btf;
+pub mod dwarf;
 pub mod elf;
 pub mod kallsyms;
 pub mod store;
