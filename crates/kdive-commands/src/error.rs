@@ -11,4 +11,6 @@ pub enum CmdError {
     },
     #[error("{0}")]
     Kernel(#[from] kdive_kernel::Error),
+    #[error("{0}")]
+    Eval(#[from] kdive_eval::EvalError),
 }

@@ -3,9 +3,15 @@
 //! the front end decides where reports go.
 
 pub mod error;
+pub mod eval_ctx;
+pub mod print;
+pub mod ptype;
+pub mod rd;
 pub mod registry;
 pub mod report;
 pub mod session;
+pub mod structcmd;
+pub mod sym;
 pub mod sys;
 
 pub use error::CmdError;

@@ -26,6 +26,60 @@ pub static COMMANDS: &[Command] = &[
         run: crate::sys::run,
     },
     Command {
+        name: "p",
+        summary: "print the value of an expression (gdb notation, $N history)",
+        usage: "p [-x|-d|-u] EXPR | p/FMT EXPR | p symbol[:cpu|:a]",
+        run: crate::print::run,
+    },
+    Command {
+        name: "print",
+        summary: "print the value of an expression (same as p)",
+        usage: "print [-x|-d|-u] EXPR",
+        run: crate::print::run,
+    },
+    Command {
+        name: "ptype",
+        summary: "print a type or an expression's type, structs expanded",
+        usage: "ptype TYPE|EXPR",
+        run: crate::ptype::run_ptype,
+    },
+    Command {
+        name: "whatis",
+        summary: "a type's definition and size, a symbol's declaration",
+        usage: "whatis TYPE|SYMBOL|EXPR",
+        run: crate::ptype::run_whatis,
+    },
+    Command {
+        name: "struct",
+        summary: "a struct's definition, offsets (-o), or its contents at an address",
+        usage: "struct NAME[.member[,member]] [ADDR|SYMBOL] [-o] [-x|-d] [COUNT]",
+        run: crate::structcmd::run_struct,
+    },
+    Command {
+        name: "union",
+        summary: "a union's definition, offsets (-o), or its contents at an address",
+        usage: "union NAME[.member[,member]] [ADDR|SYMBOL] [-o] [-x|-d] [COUNT]",
+        run: crate::structcmd::run_union,
+    },
+    Command {
+        name: "*",
+        summary: "struct or union contents at an address (crash's pointer-to short-cut)",
+        usage: "*NAME[.member] ADDR|SYMBOL [COUNT]",
+        run: crate::structcmd::run_pointer,
+    },
+    Command {
+        name: "sym",
+        summary: "symbol to address and address to symbol; -l lists, -q searches",
+        usage: "sym [-l] | [-q STRING] | NAME|ADDR ...",
+        run: crate::sym::run,
+    },
+    Command {
+        name: "rd",
+        summary: "read memory: words, bytes, symbols, strings, physical",
+        usage: "rd [-8|-16|-32|-64] [-s|-x|-d|-a] [-p] ADDR|SYMBOL [COUNT]",
+        run: crate::rd::run,
+    },
+    Command {
         name: "q",
         summary: "quit",
         usage: "q",
@@ -95,7 +149,7 @@ mod tests {
     #[test]
     fn suggestions() {
         assert_eq!(edit_distance("sys", "sys"), 0);
-        assert_eq!(closest_command("sy").as_deref(), Some("sys"));
+        assert_eq!(closest_command("sus").as_deref(), Some("sys"));
         assert_eq!(closest_command("zzzzzz"), None);
     }
 }

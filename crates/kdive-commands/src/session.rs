@@ -12,11 +12,16 @@ pub enum Outcome {
 
 pub struct Session {
     pub kernel: Kernel,
+    /// Expression state: the type store and the `$N` value history.
+    pub eval: crate::eval_ctx::EvalState,
 }
 
 impl Session {
     pub fn new(kernel: Kernel) -> Session {
-        Session { kernel }
+        Session {
+            kernel,
+            eval: Default::default(),
+        }
     }
 
     /// Runs one command line (no pipes or redirects: the front end strips those).
@@ -28,12 +33,25 @@ impl Session {
         if matches!(name.as_str(), "q" | "quit" | "exit") {
             return Ok(Outcome::Quit);
         }
-        let cmd = find_command(name).ok_or_else(|| CmdError::Unknown {
-            name: name.clone(),
-            suggestion: crate::registry::closest_command(name),
-        })?;
-        let rest = line.trim_start()[name.len()..].trim();
-        (cmd.run)(self, &args[1..], rest).map(Outcome::Report)
+        // `p/x EXPR` and `*struct ADDR`: the command word carries a suffix or prefix.
+        let line = line.trim_start();
+        let (word, rest_line) = match (find_command(name), name.find('/'), name.strip_prefix('*')) {
+            (None, Some(slash), _) if slash > 0 => (&name[..slash], &line[slash..]),
+            (None, _, Some(_)) if name.len() > 1 => ("*", &line[1..]),
+            _ => (name.as_str(), &line[name.len()..]),
+        };
+        let Some(cmd) = find_command(word) else {
+            if let Some(r) = crate::eval_ctx::route_unknown(self, line)? {
+                return Ok(Outcome::Report(r));
+            }
+            return Err(CmdError::Unknown {
+                name: name.clone(),
+                suggestion: crate::registry::closest_command(name),
+            });
+        };
+        let rest = rest_line.trim();
+        let args = split_args(rest);
+        (cmd.run)(self, &args, rest).map(Outcome::Report)
     }
 }
 
