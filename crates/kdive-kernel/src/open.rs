@@ -4,8 +4,9 @@
 use crate::files::{classify, FileKind};
 use crate::layout::Layout;
 use crate::{Error, Result};
+use kdive_debuginfo::dwarf::{DwarfInfo, DwarfLoader, IndexOptions};
 use kdive_debuginfo::types::TypeGraph;
-use kdive_debuginfo::SymbolTable;
+use kdive_debuginfo::{SymbolTable, TypeLoader, TypeStore};
 use kdive_dumpfile::{Dump, Vmcoreinfo};
 use kdive_kspace::KernelSpace;
 use kdive_physmem::PhysMem;
@@ -26,6 +27,10 @@ pub struct Kernel {
     pub vmcoreinfo: Vmcoreinfo,
     pub symbols: SymbolTable,
     pub layout: Layout,
+    /// Types for commands: BTF (vmlinux or dump) grown on demand from the vmlinux's DWARF.
+    pub types: Arc<TypeStore>,
+    /// The vmlinux's DWARF (line tables, function ranges), when a vmlinux with DWARF was given.
+    pub dwarf: Option<Arc<DwarfInfo>>,
     pub vmlinux: Option<PathBuf>,
     pub dump_paths: Vec<PathBuf>,
     pub modules: Vec<PathBuf>,
@@ -73,10 +78,22 @@ impl Kernel {
         let mut sources = Vec::new();
         let mut warnings = Vec::new();
 
-        let (symbols, types) = match &vmlinux {
+        let (symbols, types, dwarf) = match &vmlinux {
             Some(path) => load_from_vmlinux(path, &vmcoreinfo, kaslr, &mut sources, &mut warnings)?,
-            None => load_from_dump(&mem, &vmcoreinfo, &mut sources, &mut warnings)?,
+            None => {
+                let (s, t) = load_from_dump(&mem, &vmcoreinfo, &mut sources, &mut warnings)?;
+                (s, t, None)
+            }
         };
+        // The commands' type store layers DWARF-loaded types over the BTF graph (shared).
+        let graph = match &types {
+            Some(btf) => TypeGraph::with_base(btf.clone(), Vec::new()),
+            None => TypeGraph::new(),
+        };
+        let loader = dwarf
+            .clone()
+            .map(|d| Box::new(DwarfLoader::new(d)) as Box<dyn TypeLoader>);
+        let types_store = Arc::new(TypeStore::new(graph, loader));
         let sym = |n: &str| symbols.lookup(n).map(|s| s.addr);
         if let Err(e) = mem.set_layout_from_symbols(
             sym("page_offset_base"),
@@ -99,6 +116,8 @@ impl Kernel {
             vmcoreinfo,
             symbols,
             layout,
+            types: types_store,
+            dwarf,
             vmlinux,
             dump_paths,
             modules,
@@ -147,16 +166,21 @@ impl Kernel {
     }
 }
 
-/// Symbols from the vmlinux's ELF symbol table, types from its `.BTF` section.
+/// Symbols, BTF types and DWARF from a vmlinux.
+type VmlinuxLoad = (SymbolTable, Option<Arc<TypeGraph>>, Option<Arc<DwarfInfo>>);
+
+/// Symbols from the vmlinux's ELF symbol table, types from its `.BTF` section and its DWARF.
 fn load_from_vmlinux(
     path: &std::path::Path,
     vmcoreinfo: &Vmcoreinfo,
     kaslr: u64,
     sources: &mut Vec<String>,
     warnings: &mut Vec<String>,
-) -> Result<(SymbolTable, Option<Arc<TypeGraph>>)> {
-    let elf = kdive_debuginfo::elf::VmlinuxElf::open(path)
-        .map_err(|e| Error::Debuginfo(e.to_string()))?;
+) -> Result<VmlinuxLoad> {
+    let elf = Arc::new(
+        kdive_debuginfo::elf::VmlinuxElf::open(path)
+            .map_err(|e| Error::Debuginfo(e.to_string()))?,
+    );
     if let (Some(file_id), Some(dump_id)) = (elf.build_id(), vmcoreinfo.build_id()) {
         let file_hex: String = file_id.iter().map(|b| format!("{b:02x}")).collect();
         if !dump_id.eq_ignore_ascii_case(&file_hex) {
@@ -166,15 +190,43 @@ fn load_from_vmlinux(
             });
         }
     }
-    // The symbol table and the BTF section are independent: read them side by side.
-    let (symbols, btf) = std::thread::scope(|scope| {
+    // The symbol table, the BTF section and the DWARF index are independent: read them side
+    // by side (the DWARF index is mapped from the cache, or built in parallel and cached).
+    let (symbols, btf, dwarf) = std::thread::scope(|scope| {
         let btf = scope.spawn(|| {
             elf.btf_bytes()
                 .map(|bytes| kdive_debuginfo::Btf::parse(bytes).map(|b| b.graph()))
         });
+        let dwarf = scope.spawn(|| DwarfInfo::open(elf.clone(), &IndexOptions::default()));
         let symbols = elf.symbols(kaslr);
-        (symbols, btf.join())
+        (symbols, btf.join(), dwarf.join())
     });
+    let mut dwarf_line = None;
+    let dwarf = match dwarf {
+        Ok(Ok(d)) => {
+            dwarf_line = Some(format!(
+                "types: DWARF of {} ({})",
+                path.display(),
+                d.origin_summary()
+            ));
+            if let kdive_debuginfo::dwarf::IndexOrigin::Built {
+                write_error: Some(e),
+                ..
+            } = d.origin()
+            {
+                warnings.push(format!("DWARF index not cached: {e}"));
+            }
+            Some(Arc::new(d))
+        }
+        Ok(Err(e)) => {
+            warnings.push(format!("{}: no DWARF types: {e}", path.display()));
+            None
+        }
+        Err(_) => {
+            warnings.push(format!("{}: DWARF reader failed", path.display()));
+            None
+        }
+    };
     let symbols = symbols.map_err(|e| Error::Debuginfo(e.to_string()))?;
     sources.push(format!(
         "symbols: {} ELF symbol table ({} symbols)",
@@ -200,7 +252,8 @@ fn load_from_vmlinux(
             None
         }
     };
-    Ok((symbols, types))
+    sources.extend(dwarf_line);
+    Ok((symbols, types, dwarf))
 }
 
 /// Symbols from kallsyms in the dump, types from the kernel's BTF in memory.
