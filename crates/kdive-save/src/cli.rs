@@ -34,6 +34,9 @@ struct Args {
     /// Write the kernel log to DEST, as `makedumpfile --dump-dmesg` does, instead of a dump.
     #[arg(long = "dump-dmesg", conflicts_with_all = ["elf", "flat"])]
     dump_dmesg: bool,
+    /// With --dump-dmesg: no `[    T123]` caller column (makedumpfile 1.7.2 and older).
+    #[arg(long = "no-caller", requires = "dump_dmesg")]
+    no_caller: bool,
     /// Compression threads (default: every core).
     #[arg(long)]
     threads: Option<usize>,
@@ -71,6 +74,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         elf: a.elf,
         flat: a.flat,
         dump_dmesg: a.dump_dmesg,
+        dmesg_no_caller: a.no_caller,
         threads: a
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),

@@ -62,7 +62,7 @@ pub struct PageCompressor {
     codec: Codec,
     zstd: Option<zstd::bulk::Compressor<'static>>,
     zlib: Option<flate2::Compress>,
-    lzo: Option<lzokay_native::Dict>,
+    lzo: Option<crate::lzo::LzoCompressor>,
     snappy: Option<snap::raw::Encoder>,
     scratch: Vec<u8>,
 }
@@ -78,7 +78,7 @@ impl PageCompressor {
                 .then(|| zstd::bulk::Compressor::new(ZSTD_LEVEL).expect("zstd context")),
             zlib: (codec == Codec::Zlib)
                 .then(|| flate2::Compress::new(flate2::Compression::fast(), true)),
-            lzo: (codec == Codec::Lzo).then(lzokay_native::Dict::new),
+            lzo: (codec == Codec::Lzo).then(crate::lzo::LzoCompressor::new),
             snappy: (codec == Codec::Snappy).then(snap::raw::Encoder::new),
             scratch: Vec::new(),
         }
@@ -108,14 +108,9 @@ impl PageCompressor {
                 }
             }
             Codec::Lzo => {
-                let d = self.lzo.as_mut().expect("lzo");
-                match lzokay_native::compress_with_dict(page, d) {
-                    Ok(v) => {
-                        self.scratch = v;
-                        Some(&self.scratch[..])
-                    }
-                    Err(_) => None,
-                }
+                let l = self.lzo.as_mut().expect("lzo");
+                l.compress(page, &mut self.scratch);
+                Some(&self.scratch[..])
             }
             Codec::Snappy => {
                 let e = self.snappy.as_mut().expect("snappy");

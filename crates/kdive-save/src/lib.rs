@@ -18,6 +18,7 @@ pub mod filter;
 pub mod kdump_header;
 pub mod kdump_writer;
 pub mod level;
+pub mod lzo;
 pub mod memmap;
 pub mod meta;
 pub mod output;

@@ -29,6 +29,8 @@ pub struct Options {
     pub elf: bool,
     pub flat: bool,
     pub dump_dmesg: bool,
+    /// `--dump-dmesg` without the caller column (makedumpfile <= 1.7.2's format).
+    pub dmesg_no_caller: bool,
     pub threads: usize,
     pub force: bool,
     pub quiet: bool,
@@ -190,7 +192,8 @@ fn dump_dmesg(o: &Options) -> Result<Outcome> {
     let log = k
         .printk_log()
         .map_err(|e| SaveError::Filter(format!("kernel log: {e}")))?;
-    let text = crate::dmesg::render(&log);
+    let with_caller = !o.dmesg_no_caller && k.vmcoreinfo.offset("printk_info.caller_id").is_some();
+    let text = crate::dmesg::render(&log, with_caller);
     if to_stdout(&o.dest) {
         let mut out = std::io::stdout().lock();
         out.write_all(&text)
