@@ -210,13 +210,35 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// gdb's built-in integer types, for names the debug info lacks.
+    fn builtin_int(&self, name: &str) -> Option<TypeId> {
+        Some(match name {
+            "char" => self.base_int("char", 1, true),
+            "signed char" => self.base_int("signed char", 1, true),
+            "unsigned char" => self.base_int("unsigned char", 1, false),
+            "short" => self.base_int("short", 2, true),
+            "unsigned short" => self.base_int("unsigned short", 2, false),
+            "int" => self.base_int("int", 4, true),
+            "unsigned int" => self.base_int("unsigned int", 4, false),
+            "long" => self.base_int("long", 8, true),
+            "unsigned long" => self.base_int("unsigned long", 8, false),
+            "long long" => self.base_int("long long", 8, true),
+            "unsigned long long" => self.base_int("unsigned long long", 8, false),
+            "_Bool" => self.base_int("_Bool", 1, false),
+            _ => return None,
+        })
+    }
+
     /// A type written in an expression, with suggestions when it is unknown.
     pub fn resolve_type_name(&self, t: &TypeName) -> Result<TypeId> {
         let store = self.target.types();
         let base = if t.base == "void" {
             TypeId::VOID
         } else {
-            match store.find_type(&t.base) {
+            match store
+                .find_type(&t.base)
+                .or_else(|| self.builtin_int(&t.base))
+            {
                 Some(id) => id,
                 None => {
                     let (kw, bare) = match t.base.split_once(' ') {

@@ -14,6 +14,9 @@ pub mod suggest;
 pub mod target;
 pub mod value;
 
+#[cfg(test)]
+mod tests;
+
 pub use error::EvalError;
 pub use eval::Evaluator;
 pub use parse::{parse_expression, CpuSpec, Expr, TypeName};

@@ -28,13 +28,15 @@ pub fn edit_distance(a: &str, b: &str, max: usize) -> usize {
 }
 
 /// Up to `limit` names from `candidates` within a small edit distance of `name`, closest first
-/// (ties by name). The bound grows with the name's length: 1 for short names, up to 3.
+/// (ties by name). The bound grows with the name's length: 1 for one- and two-letter names,
+/// then 2, up to 3.
 pub fn closest<'a>(
     name: &str,
     candidates: impl Iterator<Item = &'a str>,
     limit: usize,
 ) -> Vec<String> {
-    let max = (name.chars().count() / 4).clamp(1, 3);
+    let n = name.chars().count();
+    let max = if n <= 2 { 1 } else { (n / 4).clamp(2, 3) };
     let mut found: Vec<(usize, &str)> = candidates
         .filter(|c| *c != name)
         .filter_map(|c| {
