@@ -506,6 +506,9 @@ pub struct BuildStats {
     pub units: usize,
     pub units_failed: usize,
     pub first_error: Option<String>,
+    /// Time scanning units, and merging/sorting/hashing afterwards.
+    pub scan_time: std::time::Duration,
+    pub finish_time: std::time::Duration,
 }
 
 /// The index contents before serialisation.
@@ -520,6 +523,7 @@ pub(crate) struct Built {
 
 /// Scans every unit of `secs` in parallel (on the current rayon pool).
 pub(crate) fn build(secs: &Sections<'_>) -> Built {
+    let t0 = std::time::Instant::now();
     let (cus, header_err) = scan::unit_offsets(secs.info);
     let acc = cus
         .par_iter()
@@ -533,6 +537,7 @@ pub(crate) fn build(secs: &Sections<'_>) -> Built {
             acc
         })
         .reduce(Accum::default, Accum::merge);
+    let scan_time = t0.elapsed();
     let key_hash = |key: NameKey| -> Option<u64> {
         if key & (1 << 63) != 0 {
             Some(key)
@@ -564,6 +569,8 @@ pub(crate) fn build(secs: &Sections<'_>) -> Built {
             units: acc.units,
             units_failed: acc.errors,
             first_error,
+            scan_time,
+            finish_time: t0.elapsed() - scan_time,
         },
     }
 }

@@ -289,3 +289,6 @@ pub fn index_raw_sections(info: &[u8], abbrev: &[u8], str: &[u8]) -> usize {
     let built = index::build(&secs);
     built.records.len() + built.ranges.len()
 }
+
+#[cfg(test)]
+mod tests;
