@@ -16,16 +16,9 @@ pub struct EvalState {
 }
 
 impl EvalState {
-    /// The session's type store, built on first use from the kernel's BTF.
+    /// The kernel's type store (BTF, grown from DWARF when a vmlinux with DWARF is given).
     pub fn store(&mut self, k: &kdive_kernel::Kernel) -> Arc<TypeStore> {
-        self.store
-            .get_or_insert_with(|| {
-                Arc::new(TypeStore::new(
-                    k.layout.types().cloned().unwrap_or_default(),
-                    None,
-                ))
-            })
-            .clone()
+        self.store.get_or_insert_with(|| k.types.clone()).clone()
     }
 
     fn per_cpu(&mut self, k: &kdive_kernel::Kernel) -> Vec<u64> {
