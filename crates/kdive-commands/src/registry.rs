@@ -80,6 +80,12 @@ pub static COMMANDS: &[Command] = &[
         run: crate::rd::run,
     },
     Command {
+        name: "ps",
+        summary: "process table: every thread, idle tasks, states, memory",
+        usage: crate::ps::USAGE,
+        run: crate::ps::run,
+    },
+    Command {
         name: "q",
         summary: "quit",
         usage: "q",

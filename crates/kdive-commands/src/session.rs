@@ -14,6 +14,10 @@ pub struct Session {
     pub kernel: Kernel,
     /// Expression state: the type store and the `$N` value history.
     pub eval: crate::eval_ctx::EvalState,
+    /// Task `bt` shows by default (None: the panic task).
+    pub current_task: Option<u64>,
+    /// The task table `ps`, `set`, `task` and `foreach` share.
+    pub tasks: crate::context::TaskCache,
 }
 
 impl Session {
@@ -21,6 +25,8 @@ impl Session {
         Session {
             kernel,
             eval: Default::default(),
+            current_task: None,
+            tasks: Default::default(),
         }
     }
 

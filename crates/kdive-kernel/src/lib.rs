@@ -11,7 +11,9 @@ pub mod open;
 pub mod panic;
 pub mod percpu;
 pub mod printk;
+pub mod taskmem;
 pub mod tasks;
+pub mod taskstate;
 pub mod time;
 pub mod uts;
 

@@ -52,3 +52,45 @@ pub fn walk_list(k: &Kernel, head: u64, limit: usize) -> ListWalk {
     }
     out
 }
+
+/// Walks forward like [`walk_list`]; when that walk breaks, walks `prev` pointers back from
+/// the head to reach the entries behind the break, so a single bad pointer loses no entry.
+/// Entries found going backwards are appended in list order.
+pub fn walk_list_recovering(k: &Kernel, head: u64, limit: usize) -> ListWalk {
+    let mut out = walk_list(k, head, limit);
+    if out.broken.is_none() {
+        return out;
+    }
+    let prev_off = k.layout.offset("list_head", "prev").unwrap_or(8);
+    let mut seen: HashSet<u64> = out.nodes.iter().copied().collect();
+    let mut back = Vec::new();
+    let mut cur = match k.read_u64(head + prev_off, "list_head.prev") {
+        Ok(v) => v,
+        Err(_) => return out,
+    };
+    let mut stop = None;
+    while cur != head && cur != 0 && back.len() + out.nodes.len() < limit {
+        if !seen.insert(cur) {
+            break; // met the forward walk (or a loop)
+        }
+        back.push(cur);
+        match k.read_u64(cur + prev_off, "list_head.prev") {
+            Ok(p) => cur = p,
+            Err(e) => {
+                stop = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    if !back.is_empty() {
+        let b = out.broken.take().unwrap_or_default();
+        out.broken = Some(format!(
+            "{b}; {} more reached backwards through prev pointers{}",
+            back.len(),
+            stop.map(|s| format!(" (then: {s})")).unwrap_or_default()
+        ));
+        back.reverse();
+        out.nodes.extend(back);
+    }
+    out
+}

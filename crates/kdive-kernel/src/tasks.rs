@@ -1,7 +1,7 @@
 //! Tasks: every thread of every process from `init_task.tasks`, plus each CPU's idle task,
 //! with pid, command, state and CPU read from `task_struct`.
 
-use crate::list::walk_list;
+use crate::list::{walk_list, walk_list_recovering};
 use crate::{Kernel, Result};
 use std::collections::HashSet;
 
@@ -20,6 +20,28 @@ pub struct Task {
     pub cpu: u32,
     /// This is a CPU's idle task (pid 0).
     pub idle: bool,
+    /// `task_struct.parent` (the real parent, or the tracer while ptraced).
+    pub parent: u64,
+    /// Pid of `parent` (0 when unreadable or for the idle tasks).
+    pub ppid: i32,
+    /// `task_struct.mm` (0 for kernel threads and exited tasks).
+    pub mm: u64,
+    /// `task_struct.flags` (PF_*).
+    pub flags: u32,
+}
+
+/// `PF_KTHREAD` in `task_struct.flags` (stable since 2.6.27).
+pub const PF_KTHREAD: u32 = 0x0020_0000;
+
+impl Task {
+    /// Kernel threads (and idle tasks) have no user address space; crash prints them in brackets.
+    pub fn is_kernel_thread(&self) -> bool {
+        self.idle || self.pid == 0 || self.flags & PF_KTHREAD != 0 || self.mm == 0
+    }
+    /// The thread-group leader (pid == tgid).
+    pub fn is_group_leader(&self) -> bool {
+        self.pid == self.tgid
+    }
 }
 
 /// All tasks, and what broke while walking them.
@@ -58,15 +80,40 @@ impl Kernel {
             Ok(o) => self.read_u32(addr + o, "task_struct.exit_state")? as u64,
             Err(_) => 0,
         };
+        let pid_off = off("pid")?;
+        let parent = match off("parent").or_else(|_| off("real_parent")) {
+            Ok(o) => self.read_u64(addr + o, "task_struct.parent")?,
+            Err(_) => 0,
+        };
+        // A parent that cannot be read leaves ppid 0 rather than losing the task.
+        let ppid = if parent != 0 && parent != addr {
+            self.read_u32(parent + pid_off, "parent task_struct.pid")
+                .map(|p| p as i32)
+                .unwrap_or(0)
+        } else {
+            0
+        };
+        let mm = match off("mm") {
+            Ok(o) => self.read_u64(addr + o, "task_struct.mm")?,
+            Err(_) => 0,
+        };
+        let flags = match off("flags") {
+            Ok(o) => self.read_u32(addr + o, "task_struct.flags")?,
+            Err(_) => 0,
+        };
         Ok(Task {
             addr,
-            pid: self.read_u32(addr + off("pid")?, "task_struct.pid")? as i32,
+            pid: self.read_u32(addr + pid_off, "task_struct.pid")? as i32,
             tgid: self.read_u32(addr + off("tgid")?, "task_struct.tgid")? as i32,
             comm,
             state,
             exit_state,
             cpu,
             idle: false,
+            parent,
+            ppid,
+            mm,
+            flags,
         })
     }
 
@@ -119,7 +166,7 @@ impl Kernel {
             }
         }
         let tasks_off = self.layout.offset("task_struct", "tasks")?;
-        let procs = walk_list(self, init_task + tasks_off, MAX_TASKS);
+        let procs = walk_list_recovering(self, init_task + tasks_off, MAX_TASKS);
         if let Some(b) = procs.broken {
             list.problems.push(format!("task list: {b}"));
         }
@@ -206,4 +253,19 @@ pub fn state_name_verbose(state: u64, exit_state: u64) -> String {
         }
     }
     names.join("|")
+}
+
+impl Kernel {
+    /// The task each online CPU was running at the crash, as (cpu, task) pairs; crash calls
+    /// these the active tasks and marks them with `>`.
+    pub fn active_tasks(&self) -> Vec<(u32, u64)> {
+        let cpus = self
+            .cpu_counts()
+            .map(|c| c.online)
+            .unwrap_or_else(|_| vec![0]);
+        cpus.into_iter()
+            .filter_map(|cpu| self.cpu_current(cpu).ok().map(|t| (cpu, t)))
+            .filter(|(_, t)| *t != 0)
+            .collect()
+    }
 }

@@ -1,0 +1,416 @@
+//! `ps`: crash's process table — PID PPID CPU TASK ST %MEM VSZ RSS COMM, `>` on the task each
+//! CPU was running, kernel threads in brackets, every thread and each CPU's idle task — and its
+//! views: -k/-u (kernel/user only), -G (group leaders), -s (kernel stack pointer), -p
+//! (parents), -c (children), -t (times), -A (active only), -S (state summary), filtered by pid,
+//! task address or command name.
+
+use crate::context::TaskTable;
+use crate::{CmdError, Report, Session};
+use kdive_kernel::taskmem::{MmReader, MmUsage};
+use kdive_kernel::tasks::Task;
+use kdive_kernel::Kernel;
+use serde_json::json;
+use std::collections::HashMap;
+
+/// The table header of crash 8.0.6 (wider PID/VSZ/RSS than 8.0.2).
+pub const HEADER: &str =
+    "      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM";
+const HEADER_KSTACKP: &str =
+    "      PID    PPID  CPU      KSTACKP      ST  %MEM      VSZ      RSS  COMM";
+
+#[derive(Default)]
+struct Opts {
+    kernel: bool,
+    user: bool,
+    leaders: bool,
+    kstackp: bool,
+    parents: bool,
+    children: bool,
+    times: bool,
+    active: bool,
+    summary: bool,
+    filters: Vec<String>,
+}
+
+fn parse(args: &[String]) -> Result<Opts, CmdError> {
+    let mut o = Opts::default();
+    for a in args {
+        match a.strip_prefix('-') {
+            Some(flags) if !flags.is_empty() && !flags.chars().all(|c| c.is_ascii_digit()) => {
+                for c in flags.chars() {
+                    match c {
+                        'k' => o.kernel = true,
+                        'u' => o.user = true,
+                        'G' => o.leaders = true,
+                        's' => o.kstackp = true,
+                        'p' => o.parents = true,
+                        'c' => o.children = true,
+                        't' => o.times = true,
+                        'A' => o.active = true,
+                        'S' => o.summary = true,
+                        _ => {
+                            return Err(CmdError::Usage(format!(
+                                "ps: invalid option -{c} (usage: {})",
+                                USAGE
+                            )))
+                        }
+                    }
+                }
+            }
+            _ => o.filters.push(a.clone()),
+        }
+    }
+    if o.kernel && o.user {
+        return Err(CmdError::Usage(
+            "ps: -k and -u are mutually exclusive".into(),
+        ));
+    }
+    Ok(o)
+}
+
+pub const USAGE: &str = "ps [-k|-u|-G] [-s] [-p|-c|-t|-A|-S] [pid | task | command] ...";
+
+/// One row of the table, with everything the text and JSON show.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PsRow {
+    pub active: bool,
+    pub pid: i32,
+    pub ppid: i32,
+    pub cpu: u32,
+    pub task: String,
+    pub state: &'static str,
+    /// The kernel's own state letter (what /proc and drgn show).
+    pub state_char: char,
+    pub pct_mem: f64,
+    pub vsz_kb: u64,
+    pub rss_kb: u64,
+    pub comm: String,
+    pub kernel_thread: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kstackp: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mem_error: Option<String>,
+}
+
+/// RSS and VSZ of every user task, computed once per address space.
+pub struct MemTable {
+    usage: HashMap<u64, Result<MmUsage, String>>,
+    total_pages: u64,
+    page_kb: u64,
+}
+
+impl MemTable {
+    pub fn read(k: &Kernel, table: &TaskTable) -> MemTable {
+        let page_kb = k.vmcoreinfo.page_size().unwrap_or(4096) / 1024;
+        let total_pages = k.total_pages_for_pct().unwrap_or(0);
+        let mut threads: HashMap<u64, Vec<u64>> = HashMap::new();
+        for t in &table.tasks {
+            if t.mm != 0 && !t.is_kernel_thread() {
+                threads.entry(t.mm).or_default().push(t.addr);
+            }
+        }
+        let reader = MmReader::new(k);
+        let usage = threads
+            .iter()
+            .map(|(mm, ts)| {
+                let u = match &reader {
+                    Ok(r) => r.usage(k, *mm, ts).map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                (*mm, u)
+            })
+            .collect();
+        MemTable {
+            usage,
+            total_pages,
+            page_kb,
+        }
+    }
+}
+
+/// The row for one task.
+pub fn row(k: &Kernel, table: &TaskTable, mem: &MemTable, t: &Task, kstackp: bool) -> PsRow {
+    let kernel_thread = t.is_kernel_thread();
+    let (usage, mem_error) = if kernel_thread {
+        (MmUsage::default(), None)
+    } else {
+        match mem.usage.get(&t.mm) {
+            Some(Ok(u)) => (*u, None),
+            Some(Err(e)) => (MmUsage::default(), Some(e.clone())),
+            None => (MmUsage::default(), None),
+        }
+    };
+    let pct_mem = if mem.total_pages > 0 {
+        usage.rss as f64 * 100.0 / mem.total_pages as f64
+    } else {
+        0.0
+    };
+    let active = table.is_active(t.addr);
+    PsRow {
+        active,
+        pid: t.pid,
+        ppid: t.ppid,
+        cpu: t.cpu,
+        task: format!("{:x}", t.addr),
+        state: table.states.crash_code(t),
+        state_char: table.states.letter(t.state, t.exit_state),
+        pct_mem,
+        vsz_kb: usage.total_vm * mem.page_kb,
+        rss_kb: usage.rss * mem.page_kb,
+        comm: t.comm.clone(),
+        kernel_thread,
+        kstackp: kstackp.then(|| {
+            if active {
+                "--".to_string()
+            } else {
+                saved_sp(k, t.addr)
+                    .map(|sp| format!("{sp:x}"))
+                    .unwrap_or_else(|| "--".into())
+            }
+        }),
+        mem_error,
+    }
+}
+
+/// The stack pointer saved at the last context switch (`thread.sp`).
+fn saved_sp(k: &Kernel, task: u64) -> Option<u64> {
+    let off = k.layout.offset("task_struct", "thread.sp").ok()?;
+    k.read_u64(task + off, "task_struct.thread.sp").ok()
+}
+
+/// One table line exactly as crash 8.0.6 prints it.
+pub fn format_row(r: &PsRow) -> String {
+    let pct = format!("{:.1}", r.pct_mem);
+    let pad = if r.state.len() > 3 { " " } else { "  " };
+    let comm = if r.kernel_thread {
+        format!("[{}]", r.comm)
+    } else {
+        r.comm.clone()
+    };
+    let pointer = match &r.kstackp {
+        Some(sp) if sp == "--" => format!("{:^16}", "--"),
+        Some(sp) => format!("{sp:>16}"),
+        None => format!("{:>16}", r.task),
+    };
+    format!(
+        "{}{:>8} {:>7} {:>3}  {}  {}{}{:>4} {:>8} {:>8}  {}",
+        if r.active { '>' } else { ' ' },
+        r.pid,
+        r.ppid,
+        r.cpu,
+        pointer,
+        r.state,
+        pad,
+        pct,
+        r.vsz_kb,
+        r.rss_kb,
+        comm
+    )
+}
+
+pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
+    let o = parse(args)?;
+    let table = s.tasks.table(&s.kernel)?;
+    let k = &s.kernel;
+    // Which tasks: the filters (pid, task address, command), else all.
+    let mut chosen: Vec<&Task> = if o.filters.is_empty() {
+        table.tasks.iter().collect()
+    } else {
+        let mut v = Vec::new();
+        for f in &o.filters {
+            for t in table.select(f)? {
+                if !v.iter().any(|x: &&Task| x.addr == t.addr) {
+                    v.push(t);
+                }
+            }
+        }
+        v.sort_by_key(|t| (t.pid, t.cpu, t.addr));
+        v
+    };
+    chosen.retain(|t| {
+        (!o.kernel || t.is_kernel_thread())
+            && (!o.user || !t.is_kernel_thread())
+            && (!o.leaders || t.is_group_leader())
+            && (!o.active || table.is_active(t.addr))
+    });
+    if o.parents {
+        return Ok(parents(&table, &chosen));
+    }
+    if o.children {
+        return Ok(children(&table, &chosen));
+    }
+    if o.times {
+        return times(k, &table, &chosen);
+    }
+    let mem = MemTable::read(k, &table);
+    let rows: Vec<PsRow> = chosen
+        .iter()
+        .map(|t| row(k, &table, &mem, t, o.kstackp))
+        .collect();
+    if o.summary {
+        return Ok(summary(&rows));
+    }
+    let mut text = String::new();
+    text.push_str(if o.kstackp { HEADER_KSTACKP } else { HEADER });
+    text.push('\n');
+    for r in &rows {
+        text.push_str(&format_row(r));
+        text.push('\n');
+    }
+    let mut problems = table.problems.clone();
+    problems.extend(
+        rows.iter()
+            .filter_map(|r| r.mem_error.as_ref().map(|e| format!("pid {}: {e}", r.pid))),
+    );
+    for p in &problems {
+        text.push_str(&format!("WARNING: {p}\n"));
+    }
+    Ok(Report::new(
+        text,
+        json!({"tasks": rows, "problems": problems}),
+    ))
+}
+
+/// `ps -S`: how many tasks are in each state.
+fn summary(rows: &[PsRow]) -> Report {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for r in rows {
+        match counts.iter_mut().find(|(s, _)| *s == r.state) {
+            Some(c) => c.1 += 1,
+            None => counts.push((r.state, 1)),
+        }
+    }
+    let text = counts
+        .iter()
+        .map(|(s, n)| format!("  {s}: {n}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    let json = counts
+        .iter()
+        .map(|(s, n)| (s.to_string(), json!(n)))
+        .collect::<serde_json::Map<_, _>>();
+    Report::new(text, serde_json::Value::Object(json))
+}
+
+/// `ps -p`: each chosen task's ancestry from the root, one more space of indent per level.
+fn parents(table: &TaskTable, chosen: &[&Task]) -> Report {
+    let mut text = String::new();
+    let mut json = Vec::new();
+    for t in chosen {
+        let mut chain = vec![*t];
+        let mut cur = *t;
+        while cur.parent != 0 && cur.parent != cur.addr && chain.len() < 4096 {
+            match table.by_addr(cur.parent) {
+                Some(p) if !chain.iter().any(|c| c.addr == p.addr) => {
+                    chain.push(p);
+                    cur = p;
+                }
+                _ => break,
+            }
+        }
+        chain.reverse();
+        for (depth, c) in chain.iter().enumerate() {
+            text.push_str(&format!("{}{}\n", " ".repeat(depth), table.header_line(c)));
+        }
+        text.push('\n');
+        json.push(json!({"pid": t.pid, "ancestry": chain.iter().map(|c| json!({"pid": c.pid, "task": format!("{:x}", c.addr), "comm": c.comm})).collect::<Vec<_>>()}));
+    }
+    Report::new(text, json!(json))
+}
+
+/// `ps -c`: each chosen task and its children, indented two spaces.
+fn children(table: &TaskTable, chosen: &[&Task]) -> Report {
+    let mut text = String::new();
+    let mut json = Vec::new();
+    for t in chosen {
+        text.push_str(&table.header_line(t));
+        text.push('\n');
+        let kids: Vec<&Task> = table
+            .tasks
+            .iter()
+            .filter(|c| c.parent == t.addr && c.addr != t.addr)
+            .collect();
+        if kids.is_empty() {
+            text.push_str("  (no children)\n");
+        }
+        for c in &kids {
+            text.push_str(&format!("  {}\n", table.header_line(c)));
+        }
+        text.push('\n');
+        json.push(json!({"pid": t.pid, "task": format!("{:x}", t.addr), "children": kids.iter().map(|c| json!({"pid": c.pid, "task": format!("{:x}", c.addr), "comm": c.comm})).collect::<Vec<_>>()}));
+    }
+    Report::new(text, json!(json))
+}
+
+/// `ps -t`: run time, start time and user/system time of each chosen task.
+fn times(k: &Kernel, table: &TaskTable, chosen: &[&Task]) -> Result<Report, CmdError> {
+    let read = |t: &Task, m: &str| -> Option<u64> {
+        let off = k.layout.offset("task_struct", m).ok()?;
+        k.read_u64(t.addr + off, m).ok()
+    };
+    let hz = k.hz().unwrap_or(250) as u64;
+    let uptime_ns = k
+        .jiffies_64()
+        .ok()
+        .map(|j| j.wrapping_sub((-(300i64 * hz as i64)) as u32 as u64) * (1_000_000_000 / hz));
+    let mut text = String::new();
+    let mut json = Vec::new();
+    for t in chosen {
+        let start = read(t, "start_time").unwrap_or(0);
+        let utime = read(t, "utime").unwrap_or(0);
+        let stime = read(t, "stime").unwrap_or(0);
+        let run = uptime_ns.map(|u| u.saturating_sub(start) / 1_000_000_000);
+        text.push_str(&table.header_line(t));
+        text.push('\n');
+        text.push_str(&format!(
+            "    RUN TIME: {}\n  START TIME: {start}\n       UTIME: {utime}\n       STIME: {stime}\n\n",
+            run.map(kdive_kernel::time::format_uptime)
+                .unwrap_or_else(|| "(unknown)".into())
+        ));
+        json.push(json!({"pid": t.pid, "task": format!("{:x}", t.addr), "run_time_secs": run, "start_time": start, "utime": utime, "stime": stime}));
+    }
+    Ok(Report::new(text, json!(json)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(pid: i32, active: bool, kt: bool, pct: f64, vsz: u64, rss: u64, comm: &str) -> PsRow {
+        PsRow {
+            active,
+            pid,
+            ppid: if pid == 17 { 2 } else { 0 },
+            cpu: 0,
+            task: "ffff8d6201254800".into(),
+            state: "RU",
+            state_char: 'R',
+            pct_mem: pct,
+            vsz_kb: vsz,
+            rss_kb: rss,
+            comm: comm.into(),
+            kernel_thread: kt,
+            kstackp: None,
+            mem_error: None,
+        }
+    }
+
+    #[test]
+    fn rows_like_crash_806() {
+        assert_eq!(
+            format_row(&r(17, true, true, 0.0, 0, 0, "kworker/0:1")),
+            ">      17       2   0  ffff8d6201254800  RU   0.0        0        0  [kworker/0:1]"
+        );
+        assert_eq!(
+            format_row(&r(1, false, false, 0.1656, 2260, 1736, "init")),
+            "        1       0   0  ffff8d6201254800  RU   0.2     2260     1736  init"
+        );
+        let mut k = r(17, true, true, 0.0, 0, 0, "kworker/0:1");
+        k.kstackp = Some("--".into());
+        assert_eq!(
+            format_row(&k),
+            ">      17       2   0         --         RU   0.0        0        0  [kworker/0:1]"
+        );
+    }
+}

@@ -1,0 +1,190 @@
+//! `ps`, `log` and `mod` on the lab's real dumps, compared with the peers: drgn's task list and
+//! modules (lab/peers/drgn_facts.py), crash 8.0.6's `ps` text, and makedumpfile's
+//! `--dump-dmesg` text. Skipped, with a note, when the lab cache is absent.
+
+use kdive_commands::{Outcome, Session};
+use kdive_kernel::{Kernel, OpenOptions};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn lab_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("KDIVE_LAB_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/kdive/lab")))?;
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIP: no lab dumps at {} (run lab/lab.sh ensure)",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// Finished captures (directories with a MANIFEST and a vmcore.elf).
+fn captures(lab: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for rel in std::fs::read_dir(lab).into_iter().flatten().flatten() {
+        for cap in std::fs::read_dir(rel.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let p = cap.path();
+            if p.join("MANIFEST").is_file() && p.join("vmcore.elf").is_file() {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn manifest(cap: &Path, key: &str) -> Option<String> {
+    let text = std::fs::read_to_string(cap.join("MANIFEST")).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_string))
+}
+
+fn session(files: &[PathBuf]) -> Session {
+    let k = Kernel::open(&OpenOptions {
+        files: files.to_vec(),
+    })
+    .unwrap_or_else(|e| panic!("open {files:?}: {e}"));
+    Session::new(k)
+}
+
+fn run(s: &mut Session, line: &str) -> kdive_commands::Report {
+    match s.run(line) {
+        Ok(Outcome::Report(r)) => r,
+        Ok(Outcome::Quit) => panic!("{line}: quit"),
+        Err(e) => panic!("{line}: {e}"),
+    }
+}
+
+fn drgn_facts(cap: &Path, dump: &str) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(cap.join("peers").join(format!("drgn-{dump}.json"))).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// (pid, comm, state letter, task address) of every non-idle task.
+type TaskKey = (i64, String, String, String);
+
+#[test]
+fn ps_lists_drgns_tasks_plus_idle_tasks() {
+    let Some(lab) = lab_dir() else { return };
+    let mut compared = 0;
+    for cap in captures(&lab) {
+        for dump in ["vmcore.elf", "kdump-zlib-d31"] {
+            let path = cap.join(dump);
+            if !path.is_file() {
+                continue;
+            }
+            let what = format!("{}/{dump}", cap.display());
+            let mut s = session(&[path]);
+            let r = run(&mut s, "ps");
+            let rows = r.json["tasks"].as_array().expect("tasks array");
+            let ours: BTreeSet<TaskKey> = rows
+                .iter()
+                .filter(|t| t["pid"].as_i64() != Some(0))
+                .map(|t| {
+                    (
+                        t["pid"].as_i64().unwrap(),
+                        t["comm"].as_str().unwrap().to_string(),
+                        t["state_char"].as_str().unwrap().to_string(),
+                        format!("0x{}", t["task"].as_str().unwrap()),
+                    )
+                })
+                .collect();
+            let idle = rows.iter().filter(|t| t["pid"].as_i64() == Some(0)).count();
+            let cpus = rows
+                .iter()
+                .map(|t| t["cpu"].as_u64().unwrap())
+                .max()
+                .unwrap_or(0) as usize
+                + 1;
+            assert_eq!(idle, cpus, "{what}: one idle task per CPU");
+            assert!(
+                r.json["problems"].as_array().unwrap().is_empty(),
+                "{what}: {}",
+                r.json["problems"]
+            );
+            let Some(facts) = drgn_facts(&cap, dump) else {
+                eprintln!("note: {what}: no drgn facts to compare with");
+                continue;
+            };
+            let theirs: BTreeSet<TaskKey> = facts["tasks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| {
+                    (
+                        t["pid"].as_i64().unwrap(),
+                        t["comm"].as_str().unwrap().to_string(),
+                        t["state"].as_str().unwrap().to_string(),
+                        t["task"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            let missing: Vec<_> = theirs.difference(&ours).collect();
+            let extra: Vec<_> = ours.difference(&theirs).collect();
+            assert!(
+                missing.is_empty() && extra.is_empty(),
+                "{what}: drgn has, kdive lacks: {missing:?}; kdive has, drgn lacks: {extra:?}"
+            );
+            compared += 1;
+        }
+    }
+    eprintln!("ps compared with drgn on {compared} dumps");
+}
+
+#[test]
+fn ps_text_equals_crash_806() {
+    let Some(lab) = lab_dir() else { return };
+    for cap in captures(&lab) {
+        let Ok(theirs) = std::fs::read_to_string(cap.join("peers/crash806-ps.txt")) else {
+            eprintln!("note: {}: no crash 8.0.6 ps to compare with", cap.display());
+            continue;
+        };
+        // The lab appends "[exit N]" when crash's batch run ends non-zero.
+        let theirs: String = theirs
+            .lines()
+            .filter(|l| !l.starts_with("[exit "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let mut s = session(&[cap.join("vmcore.elf")]);
+        let ours = run(&mut s, "ps").text;
+        assert_eq!(
+            ours,
+            theirs,
+            "{}: ps differs from crash 8.0.6",
+            cap.display()
+        );
+    }
+}
+
+#[test]
+fn ps_with_vmlinux_equals_ps_without() {
+    let Some(lab) = lab_dir() else { return };
+    let Some(cap) = captures(&lab).into_iter().next() else {
+        return;
+    };
+    let Some(vmlinux) = manifest(&cap, "vmlinux").map(PathBuf::from) else {
+        return;
+    };
+    if !vmlinux.is_file() {
+        eprintln!("note: {} missing", vmlinux.display());
+        return;
+    }
+    let a = run(&mut session(&[cap.join("vmcore.elf")]), "ps").text;
+    let b = run(&mut session(&[vmlinux, cap.join("vmcore.elf")]), "ps").text;
+    assert_eq!(a, b);
+}
+
+#[allow(dead_code)]
+fn by_pid(rows: &[serde_json::Value]) -> BTreeMap<i64, serde_json::Value> {
+    rows.iter()
+        .map(|r| (r["pid"].as_i64().unwrap(), r.clone()))
+        .collect()
+}
