@@ -2,9 +2,11 @@
 //! [`Report`]: text as crash prints it, and the same facts as JSON. No terminal assumptions:
 //! the front end decides where reports go.
 
+pub mod bt;
 pub mod context;
 pub mod error;
 pub mod eval_ctx;
+pub mod foreach;
 pub mod print;
 pub mod ps;
 pub mod ptype;

@@ -86,6 +86,18 @@ pub static COMMANDS: &[Command] = &[
         run: crate::ps::run,
     },
     Command {
+        name: "bt",
+        summary: "kernel stack backtrace of a task, the panic task, or every CPU",
+        usage: crate::bt::USAGE,
+        run: crate::bt::run,
+    },
+    Command {
+        name: "foreach",
+        summary: "run bt for every task (or the named ones)",
+        usage: crate::foreach::USAGE,
+        run: crate::foreach::run,
+    },
+    Command {
         name: "q",
         summary: "quit",
         usage: "q",

@@ -16,6 +16,8 @@ pub struct Session {
     pub eval: crate::eval_ctx::EvalState,
     /// Task `bt` shows by default (None: the panic task).
     pub current_task: Option<u64>,
+    /// Unwind tables, built by the first `bt`.
+    pub stacks: Option<std::sync::Arc<kdive_kernel::stack::StackContext>>,
     /// The task table `ps`, `set`, `task` and `foreach` share.
     pub tasks: crate::context::TaskCache,
 }
@@ -26,6 +28,7 @@ impl Session {
             kernel,
             eval: Default::default(),
             current_task: None,
+            stacks: None,
             tasks: Default::default(),
         }
     }

@@ -11,6 +11,7 @@ pub mod open;
 pub mod panic;
 pub mod percpu;
 pub mod printk;
+pub mod stack;
 pub mod taskmem;
 pub mod tasks;
 pub mod taskstate;

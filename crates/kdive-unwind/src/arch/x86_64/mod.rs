@@ -191,9 +191,15 @@ impl Unwinder {
         } else {
             cur.pc.wrapping_sub(1)
         };
+        let mut undefined = false;
         if self.methods.orc {
             if let Some(e) = self.orc_find(lookup) {
-                return self.orc_step(env, cur, &e);
+                // objtool leaves some code without ORC (undefined entries, e.g. after inline
+                // asm it cannot follow): try CFI and frame pointers there, as drgn does.
+                if e.kind != OrcKind::Undefined {
+                    return self.orc_step(env, cur, &e);
+                }
+                undefined = true;
             }
         }
         if self.methods.cfi {
@@ -206,7 +212,11 @@ impl Unwinder {
                 return Ok(Some(f));
             }
         }
-        Err(StopReason::NoUnwindInfo(cur.pc))
+        Err(if undefined {
+            StopReason::UndefinedOrc(cur.pc)
+        } else {
+            StopReason::NoUnwindInfo(cur.pc)
+        })
     }
 
     fn orc_step(
