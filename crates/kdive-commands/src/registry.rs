@@ -98,6 +98,12 @@ pub static COMMANDS: &[Command] = &[
         run: crate::foreach::run,
     },
     Command {
+        name: "log",
+        summary: "kernel log (printk ring): -T wall clock, -m levels, -c callers",
+        usage: crate::log::USAGE,
+        run: crate::log::run,
+    },
+    Command {
         name: "q",
         summary: "quit",
         usage: "q",

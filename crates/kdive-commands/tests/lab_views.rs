@@ -188,3 +188,68 @@ fn by_pid(rows: &[serde_json::Value]) -> BTreeMap<i64, serde_json::Value> {
         .map(|r| (r["pid"].as_i64().unwrap(), r.clone()))
         .collect()
 }
+
+/// makedumpfile 1.7.6 prints the PRINTK_CALLER column (`[      T9] `) after the time stamp,
+/// 1.7.2 does not; crash's `log` never does (kdive's `log -c` does). Removes that column — and
+/// the same width from the indent of a multi-line record's later lines — from dmesg.txt.
+fn without_callers(dmesg: &str) -> (String, bool) {
+    let mut found = false;
+    let mut out = String::new();
+    for line in dmesg.lines() {
+        let stripped = line.get(15..26).filter(|c| {
+            c.starts_with('[')
+                && c.ends_with("] ")
+                && c[1..9].trim_start().len() >= 2
+                && matches!(c[1..9].trim_start().as_bytes()[0], b'T' | b'C')
+                && c[1..9].trim_start()[1..]
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+        });
+        if line.starts_with('[') && stripped.is_some() {
+            found = true;
+            out.push_str(&line[..15]);
+            out.push_str(&line[26..]);
+        } else if found && line.starts_with(&" ".repeat(26)) {
+            out.push_str(&line[11..]);
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    (out, found)
+}
+
+#[test]
+fn log_equals_makedumpfile_dump_dmesg() {
+    let Some(lab) = lab_dir() else { return };
+    let mut compared = 0;
+    for cap in captures(&lab) {
+        let Ok(dmesg) = std::fs::read_to_string(cap.join("dmesg.txt")) else {
+            eprintln!("note: {}: no dmesg.txt", cap.display());
+            continue;
+        };
+        for dump in ["vmcore.elf", "kdump-zlib-d31"] {
+            if !cap.join(dump).is_file() {
+                continue;
+            }
+            let mut s = session(&[cap.join(dump)]);
+            let (plain, had_callers) = without_callers(&dmesg);
+            assert_eq!(
+                run(&mut s, "log").text,
+                plain,
+                "{}/{dump}: log differs from dmesg.txt",
+                cap.display()
+            );
+            if had_callers {
+                assert_eq!(
+                    run(&mut s, "log -c").text,
+                    dmesg,
+                    "{}/{dump}: log -c differs from dmesg.txt",
+                    cap.display()
+                );
+            }
+            compared += 1;
+        }
+    }
+    eprintln!("log compared with makedumpfile on {compared} dumps");
+}
