@@ -11,6 +11,7 @@
 //! 144  payload: unit offsets [u64; units], records [(hash u64, entry u64); records],
 //!      ranges [(low u64, high u64, DIE u64); ranges]
 //! ```
+//! The file is not fsync'd: a torn write fails validation like any corrupt file.
 //! Anything that does not match — magic, version, sizes, build-ID, the vmlinux's size or mtime,
 //! the checksum — makes the file stale: it is rebuilt, never trusted.
 
@@ -304,8 +305,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     ));
     let result = (|| {
         let mut f = File::create(&tmp)?;
+        // No fsync: a file torn by a crash fails validation (length, checksum) and is rebuilt.
         f.write_all(bytes)?;
-        f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {

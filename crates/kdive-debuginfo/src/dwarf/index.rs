@@ -133,11 +133,13 @@ pub fn name_hash(name: &[u8]) -> u64 {
 /// offset after the linker merged the section) or, for other forms, the name's hash.
 type NameKey = u64;
 
+const N_KINDS: usize = 10;
+
 /// What one worker accumulates.
 #[derive(Default)]
 struct Accum {
-    /// (kind, name key) → the preferred entry so far, for deduplicated kinds.
-    dedup: FxMap<(u8, NameKey), u64>,
+    /// Per kind: name key → the preferred entry so far, for deduplicated kinds.
+    dedup: [FxMap<NameKey, u64>; N_KINDS],
     /// Variables and functions with storage: (name key, packed entry).
     list: Vec<(NameKey, u64)>,
     /// Function address ranges: (low, high, DIE offset).
@@ -154,8 +156,8 @@ impl Accum {
             return;
         }
         let packed = e.pack();
-        self.dedup
-            .entry((e.kind as u8, key))
+        self.dedup[e.kind as usize]
+            .entry(key)
             .and_modify(|old| {
                 if better(packed, *old) {
                     *old = packed;
@@ -165,18 +167,19 @@ impl Accum {
     }
 
     fn merge(mut self, mut other: Accum) -> Accum {
-        if self.dedup.len() < other.dedup.len() {
-            std::mem::swap(&mut self.dedup, &mut other.dedup);
-        }
-        for (k, v) in other.dedup {
-            self.dedup
-                .entry(k)
-                .and_modify(|old| {
-                    if better(v, *old) {
-                        *old = v;
-                    }
-                })
-                .or_insert(v);
+        for (mine, theirs) in self.dedup.iter_mut().zip(other.dedup.iter_mut()) {
+            if mine.len() < theirs.len() {
+                std::mem::swap(mine, theirs);
+            }
+            for (k, v) in theirs.drain() {
+                mine.entry(k)
+                    .and_modify(|old| {
+                        if better(v, *old) {
+                            *old = v;
+                        }
+                    })
+                    .or_insert(v);
+            }
         }
         self.list.append(&mut other.list);
         self.ranges.append(&mut other.ranges);
@@ -406,8 +409,8 @@ fn scan_unit(secs: &Sections<'_>, offset: usize, acc: &mut Accum) -> Result<(), 
     let ab = abbrevs
         .get(code)
         .ok_or_else(|| bad(hdr.entries, "unknown abbreviation"))?;
-    let cu = scan::read_die(&mut c, ab, &hdr).ok_or_else(|| bad(hdr.entries, "bad unit DIE"))?;
-    if !ab.has_children {
+    let cu = scan::read_die(&mut c, &ab, &hdr).ok_or_else(|| bad(hdr.entries, "bad unit DIE"))?;
+    if !ab.has_children() {
         return Ok(());
     }
     let mut ctx = UnitCtx {
@@ -431,10 +434,10 @@ fn scan_unit(secs: &Sections<'_>, offset: usize, acc: &mut Accum) -> Result<(), 
             .get(code)
             .ok_or_else(|| bad(die, "unknown abbreviation"))?;
         let mut sibling = None;
-        if interesting(ab.tag) {
-            let d = scan::read_die(&mut c, ab, &hdr).ok_or_else(|| bad(die, "bad DIE"))?;
+        if interesting(ab.tag()) {
+            let d = scan::read_die(&mut c, &ab, &hdr).ok_or_else(|| bad(die, "bad DIE"))?;
             sibling = d.sibling;
-            if let Some(kind) = kind_of(ab.tag, &d) {
+            if let Some(kind) = kind_of(ab.tag(), &d) {
                 let e = Entry {
                     kind,
                     die: die as u64,
@@ -458,13 +461,22 @@ fn scan_unit(secs: &Sections<'_>, offset: usize, acc: &mut Accum) -> Result<(), 
                         .extend(rs.iter().map(|&(lo, hi)| (lo, hi, die as u64)));
                 }
             }
-        } else if ab.has_sibling && ab.has_children {
-            let d = scan::read_die(&mut c, ab, &hdr).ok_or_else(|| bad(die, "bad DIE"))?;
-            sibling = d.sibling;
+        } else if ab.has_sibling() && ab.has_children() {
+            let fast = scan::sibling_fast(&c, &ab, &hdr).filter(|&s| s > c.pos && s <= hdr.end);
+            match fast {
+                Some(s) => {
+                    c.pos = s;
+                    continue;
+                }
+                None => {
+                    let d = scan::read_die(&mut c, &ab, &hdr).ok_or_else(|| bad(die, "bad DIE"))?;
+                    sibling = d.sibling;
+                }
+            }
         } else {
-            scan::skip_attrs(&mut c, ab, &hdr).ok_or_else(|| bad(die, "bad DIE"))?;
+            scan::skip_attrs(&mut c, &ab, &hdr).ok_or_else(|| bad(die, "bad DIE"))?;
         }
-        if ab.has_children {
+        if ab.has_children() {
             match sibling.filter(|&s| s > c.pos && s <= hdr.end) {
                 Some(s) => c.pos = s,
                 None => scan::skip_children(&mut c, &abbrevs, &hdr)
@@ -491,7 +503,7 @@ fn origin_name(ctx: &UnitCtx<'_>, abbrevs: &Abbrevs, mut off: usize) -> Option<N
         }
         let mut c = Cursor::new(info, off);
         let ab = abbrevs.get(c.uleb()?)?;
-        let d = scan::read_die(&mut c, ab, hdr)?;
+        let d = scan::read_die(&mut c, &ab, hdr)?;
         if let Some(k) = d.name.and_then(|n| ctx.name_key(n)) {
             return Some(k);
         }
@@ -527,7 +539,7 @@ pub(crate) fn build(secs: &Sections<'_>) -> Built {
     let (cus, header_err) = scan::unit_offsets(secs.info);
     let acc = cus
         .par_iter()
-        .with_min_len(4)
+        .with_min_len(32)
         .fold(Accum::default, |mut acc, &off| {
             acc.units += 1;
             if let Err(e) = scan_unit(secs, off, &mut acc) {
@@ -548,7 +560,8 @@ pub(crate) fn build(secs: &Sections<'_>) -> Built {
     let mut records: Vec<(u64, u64)> = acc
         .dedup
         .into_par_iter()
-        .filter_map(|((_, key), packed)| Some((key_hash(key)?, packed)))
+        .flat_map_iter(|m| m.into_iter())
+        .filter_map(|(key, packed)| Some((key_hash(key)?, packed)))
         .collect();
     let mut list: Vec<(u64, u64)> = acc
         .list

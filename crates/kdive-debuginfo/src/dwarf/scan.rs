@@ -232,32 +232,95 @@ pub(crate) struct AttrSpec {
 }
 
 /// One abbreviation, with what the scanner needs to know up front.
-#[derive(Debug, Clone)]
-pub(crate) struct Abbrev {
-    pub tag: u16,
-    pub has_children: bool,
-    pub attrs: Vec<AttrSpec>,
-    /// Total size of the attributes when every form has a fixed size for this unit.
-    pub fixed_size: Option<usize>,
-    pub has_sibling: bool,
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Abbrev<'a> {
+    s: &'a Stored,
+    pub attrs: &'a [AttrSpec],
+}
+
+impl Abbrev<'_> {
+    #[inline]
+    pub fn tag(&self) -> u16 {
+        self.s.tag
+    }
+    #[inline]
+    pub fn has_children(&self) -> bool {
+        self.s.has_children
+    }
+    #[inline]
+    pub fn has_sibling(&self) -> bool {
+        self.s.has_sibling
+    }
+}
+
+/// The positions of the interesting attributes of a fixed-size abbreviation.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fast {
+    n: u8,
+    /// (index in `attrs`, byte offset from the first attribute)
+    fields: [(u16, u16); FAST_FIELDS],
+}
+const FAST_FIELDS: usize = 8;
+
+fn interesting_attr(at: u16) -> bool {
+    matches!(
+        at,
+        DW_AT_NAME
+            | DW_AT_DECLARATION
+            | DW_AT_EXTERNAL
+            | DW_AT_LOCATION
+            | DW_AT_LOW_PC
+            | DW_AT_HIGH_PC
+            | DW_AT_RANGES
+            | DW_AT_INLINE
+            | DW_AT_SIBLING
+            | DW_AT_SPECIFICATION
+            | DW_AT_ABSTRACT_ORIGIN
+            | DW_AT_STR_OFFSETS_BASE
+            | DW_AT_ADDR_BASE
+            | DW_AT_RNGLISTS_BASE
+    )
+}
+
+/// How an abbreviation is stored: its attributes are a range of the table's one vector.
+#[derive(Debug, Clone, Copy)]
+struct Stored {
+    tag: u16,
+    has_children: bool,
+    has_sibling: bool,
+    start: u32,
+    len: u32,
+    fixed_size: Option<usize>,
+    /// For fixed-size abbreviations: where the attributes the indexer reads are.
+    fast: Option<Fast>,
+    /// Offset of DW_AT_sibling from the DIE's attributes, when every attribute before it has a
+    /// fixed size (gcc puts it first), and its index in `attrs`.
+    sibling_at: Option<(u16, u16)>,
 }
 
 /// An abbreviation table, indexed by code (dense codes in a vector).
 pub(crate) struct Abbrevs {
-    dense: Vec<Option<Abbrev>>,
-    sparse: Vec<(u64, Abbrev)>,
+    attrs: Vec<AttrSpec>,
+    dense: Vec<Option<Stored>>,
+    sparse: Vec<(u64, Stored)>,
 }
 
 impl Abbrevs {
-    pub fn get(&self, code: u64) -> Option<&Abbrev> {
-        match self.dense.get(code as usize) {
-            Some(a) => a.as_ref(),
-            None => self
-                .sparse
-                .binary_search_by_key(&code, |e| e.0)
-                .ok()
-                .map(|i| &self.sparse[i].1),
-        }
+    #[inline]
+    pub fn get(&self, code: u64) -> Option<Abbrev<'_>> {
+        let s = match self.dense.get(code as usize) {
+            Some(a) => a.as_ref()?,
+            None => {
+                let i = self.sparse.binary_search_by_key(&code, |e| e.0).ok()?;
+                &self.sparse[i].1
+            }
+        };
+        Some(Abbrev {
+            s,
+            attrs: self
+                .attrs
+                .get(s.start as usize..(s.start as usize + s.len as usize))?,
+        })
     }
 
     /// Parses the table at `offset` and plans attribute skipping for `offset_size`/`address_size`.
@@ -272,7 +335,8 @@ impl Abbrevs {
             return Err(bad("offset out of range"));
         }
         let mut c = Cursor::new(abbrev, start);
-        let mut all: Vec<(u64, Abbrev)> = Vec::new();
+        let mut all: Vec<(u64, Stored)> = Vec::new();
+        let mut attrs: Vec<AttrSpec> = Vec::new();
         loop {
             let code = c.uleb().ok_or_else(|| bad("truncated table"))?;
             if code == 0 {
@@ -280,7 +344,7 @@ impl Abbrevs {
             }
             let tag = c.uleb().ok_or_else(|| bad("truncated entry"))?;
             let children = c.u8().ok_or_else(|| bad("truncated entry"))?;
-            let mut attrs = Vec::new();
+            let start = attrs.len();
             loop {
                 let at = c.uleb().ok_or_else(|| bad("truncated attribute"))?;
                 let form = c.uleb().ok_or_else(|| bad("truncated attribute"))?;
@@ -292,7 +356,7 @@ impl Abbrevs {
                 } else {
                     0
                 };
-                if attrs.len() >= MAX_ATTRS {
+                if attrs.len() - start >= MAX_ATTRS {
                     return Err(bad("too many attributes"));
                 }
                 attrs.push(AttrSpec {
@@ -301,33 +365,61 @@ impl Abbrevs {
                     implicit,
                 });
             }
+            let mine = &attrs[start..];
             let mut fixed = Some(0usize);
-            for a in &attrs {
+            let mut fast = Some(Fast {
+                n: 0,
+                fields: [(0, 0); FAST_FIELDS],
+            });
+            let mut sibling_at = None;
+            for (i, a) in mine.iter().enumerate() {
+                if let (Some(off), true) = (fixed, a.at == DW_AT_SIBLING) {
+                    if off <= usize::from(u16::MAX) {
+                        sibling_at = Some((off as u16, i as u16));
+                    }
+                }
+                if interesting_attr(a.at) {
+                    if let (Some(f), Some(off)) = (fast.as_mut(), fixed) {
+                        if usize::from(f.n) < FAST_FIELDS && off <= usize::from(u16::MAX) {
+                            f.fields[usize::from(f.n)] = (i as u16, off as u16);
+                            f.n += 1;
+                        } else {
+                            fast = None;
+                        }
+                    }
+                }
                 fixed = match (fixed, fixed_form_size(a.form, hdr)) {
                     (Some(t), Some(n)) => Some(t + n),
                     _ => None,
                 };
             }
-            let has_sibling = attrs.iter().any(|a| a.at == DW_AT_SIBLING);
+            if fixed.is_none() {
+                fast = None;
+            }
+            let has_sibling = mine.iter().any(|a| a.at == DW_AT_SIBLING);
             all.push((
                 code,
-                Abbrev {
+                Stored {
                     tag: u16::try_from(tag).unwrap_or(u16::MAX),
                     has_children: children != 0,
-                    attrs,
-                    fixed_size: fixed,
                     has_sibling,
+                    start: start as u32,
+                    len: mine.len() as u32,
+                    fixed_size: fixed,
+                    fast,
+                    sibling_at,
                 },
             ));
         }
         // Dense when codes are small (they are 1..n in practice); bounded by the entry count.
         let max = all.iter().map(|e| e.0).max().unwrap_or(0);
         if max <= (all.len() as u64).saturating_mul(2) + 16 {
-            let mut dense: Vec<Option<Abbrev>> = vec![None; max as usize + 1];
+            let mut dense: Vec<Option<Stored>> = vec![None; max as usize + 1];
             for (code, a) in all {
                 dense[code as usize] = Some(a);
             }
             Ok(Abbrevs {
+                attrs,
                 dense,
                 sparse: Vec::new(),
             })
@@ -335,6 +427,7 @@ impl Abbrevs {
             all.sort_by_key(|e| e.0);
             all.dedup_by_key(|e| e.0);
             Ok(Abbrevs {
+                attrs,
                 dense: Vec::new(),
                 sparse: all,
             })
@@ -477,11 +570,11 @@ pub(crate) fn read_form<'a>(
 
 /// Skips the attributes of `ab` at the cursor.
 #[inline]
-pub(crate) fn skip_attrs(c: &mut Cursor<'_>, ab: &Abbrev, hdr: &UnitHeader) -> Option<()> {
-    if let Some(n) = ab.fixed_size {
+pub(crate) fn skip_attrs(c: &mut Cursor<'_>, ab: &Abbrev<'_>, hdr: &UnitHeader) -> Option<()> {
+    if let Some(n) = ab.s.fixed_size {
         return c.skip(n);
     }
-    for a in &ab.attrs {
+    for a in ab.attrs {
         read_form(c, a.form, a.implicit, hdr, 0)?;
     }
     Some(())
@@ -515,12 +608,49 @@ fn is_unit_ref(form: u16) -> bool {
 /// Decodes the attributes of `ab` at the cursor into a [`DieInfo`].
 pub(crate) fn read_die<'a>(
     c: &mut Cursor<'a>,
-    ab: &Abbrev,
+    ab: &Abbrev<'_>,
     hdr: &UnitHeader,
 ) -> Option<DieInfo<'a>> {
     let mut d = DieInfo::default();
-    for a in &ab.attrs {
+    if let (Some(fixed), Some(fast)) = (ab.s.fixed_size, &ab.s.fast) {
+        let base = c.pos;
+        if base.checked_add(fixed)? > c.data.len() {
+            return None;
+        }
+        for &(i, off) in &fast.fields[..usize::from(fast.n)] {
+            let a = ab.attrs.get(usize::from(i))?;
+            let mut sub = Cursor::new(c.data, base + usize::from(off));
+            let v = read_form(&mut sub, a.form, a.implicit, hdr, 0)?;
+            apply(&mut d, a, v, hdr);
+        }
+        c.pos = base + fixed;
+        return Some(d);
+    }
+    for a in ab.attrs {
         let v = read_form(c, a.form, a.implicit, hdr, 0)?;
+        apply(&mut d, a, v, hdr);
+    }
+    Some(d)
+}
+
+/// The sibling of a DIE whose attributes start at the cursor, read directly when its position is
+/// fixed; `None` when unknown (the caller then reads the attributes).
+#[inline]
+pub(crate) fn sibling_fast(c: &Cursor<'_>, ab: &Abbrev<'_>, hdr: &UnitHeader) -> Option<usize> {
+    let (off, i) = ab.s.sibling_at?;
+    let a = ab.attrs.get(usize::from(i))?;
+    let mut sub = Cursor::new(c.data, c.pos.checked_add(usize::from(off))?);
+    match read_form(&mut sub, a.form, a.implicit, hdr, 0)? {
+        Val::U(o) if is_unit_ref(a.form) => hdr.offset.checked_add(usize::try_from(o).ok()?),
+        Val::InfoRef(o) => usize::try_from(o).ok(),
+        _ => None,
+    }
+}
+
+/// Stores one attribute value into `d`.
+#[inline]
+fn apply<'a>(d: &mut DieInfo<'a>, a: &AttrSpec, v: Val<'a>, hdr: &UnitHeader) {
+    {
         let as_ref = |v: Val<'_>| -> Option<usize> {
             match v {
                 Val::U(off) if is_unit_ref(a.form) => hdr.offset.checked_add(off as usize),
@@ -566,7 +696,6 @@ pub(crate) fn read_die<'a>(
             _ => {}
         }
     }
-    Some(d)
 }
 
 /// Skips the children of a DIE whose attributes have just been read, ending after the null
@@ -583,16 +712,20 @@ pub(crate) fn skip_children(c: &mut Cursor<'_>, abbrevs: &Abbrevs, hdr: &UnitHea
             continue;
         }
         let ab = abbrevs.get(code)?;
-        if ab.has_sibling && ab.has_children {
-            let d = read_die(c, ab, hdr)?;
+        if ab.has_sibling() && ab.has_children() {
+            if let Some(sib) = sibling_fast(c, &ab, hdr).filter(|&s| s > c.pos && s <= hdr.end) {
+                c.pos = sib;
+                continue;
+            }
+            let d = read_die(c, &ab, hdr)?;
             if let Some(sib) = d.sibling.filter(|&s| s > c.pos && s <= hdr.end) {
                 c.pos = sib;
                 continue;
             }
         } else {
-            skip_attrs(c, ab, hdr)?;
+            skip_attrs(c, &ab, hdr)?;
         }
-        if ab.has_children {
+        if ab.has_children() {
             depth += 1;
             if depth > MAX_DEPTH {
                 return None;
