@@ -1,0 +1,34 @@
+//! Bytes → temp file → `kdive save -d 31` (every reader-side step `kdive save` adds:
+//! `Dump::phys_extents`, notes re-encoding, VMCOREINFO page rules, mem_map walk over hostile
+//! memory, the copy) → the output, when complete, opens again. Must never panic or hang.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(dir) = tempfile::tempdir() else { return };
+    let src = dir.path().join("src");
+    if std::fs::write(&src, data).is_err() {
+        return;
+    }
+    let dest = dir.path().join("out");
+    let opts = kdive_save::Options {
+        source: src,
+        dest: dest.clone(),
+        level: 31,
+        codec: kdive_save::Codec::Lzo,
+        elf: false,
+        flat: false,
+        dump_dmesg: false,
+        dmesg_no_caller: false,
+        threads: 2,
+        force: false,
+        quiet: true,
+    };
+    if let Ok(out) = kdive_save::save(&opts) {
+        if out.incomplete.is_none() {
+            let d = kdive_dumpfile::Dump::open(&[dest]).expect("kdive save output must open");
+            let _ = d.phys_extents();
+        }
+    }
+});
