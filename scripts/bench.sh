@@ -11,7 +11,7 @@ FORMAT=${FORMAT:-kdump-zlib-d31}
 
 command -v /usr/bin/time >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 bash lab/lab.sh ensure >/dev/null
-bash lab/lab.sh peers >/dev/null
+bash lab/lab.sh peers --missing >/dev/null
 cargo build --release -q -p kdive-cli
 dir=$(bash lab/lab.sh path "$KERNEL" "$SCENARIO")
 vmlinux=$(sed -n 's/^vmlinux=//p' "$dir/MANIFEST")

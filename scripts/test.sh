@@ -14,7 +14,7 @@ step "lab: real crash dumps (cached under ${KDIVE_LAB_DIR:-$HOME/.cache/kdive/la
 bash lab/lab.sh ensure
 
 step "peers: crash and drgn reference outputs"
-bash lab/lab.sh peers
+bash lab/lab.sh peers --missing
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
