@@ -221,10 +221,10 @@ pub fn regs_block(r: &PtRegs) -> String {
     s
 }
 
-fn name_of(k: &Kernel, ctx: &StackContext, pc: u64) -> (String, Option<String>) {
-    match ctx.symbolize(k, pc) {
+fn name_of(k: &Kernel, ctx: &StackContext, f: &Frame) -> (String, Option<String>) {
+    match ctx.frame_function(k, f) {
         Some(c) => (c.name, c.module),
-        None => (format!("{pc:x}"), None),
+        None => (format!("{:x}", f.pc), None),
     }
 }
 
@@ -274,7 +274,7 @@ pub fn render(k: &Kernel, ctx: &StackContext, tt: &TaskTrace, flags: BtFlags) ->
                 }
             }
         }
-        let (name, module) = name_of(k, ctx, f.pc);
+        let (name, module) = name_of(k, ctx, f);
         let method = if flags.methods {
             format!("  ({})", f.method.name())
         } else {

@@ -162,6 +162,9 @@ impl StackContext {
         }
         if let Some(t) = kernel_orc {
             unwinder.set_kernel_orc(t);
+            // An ORC kernel is built without frame pointers: rbp is a general register there,
+            // and following it invents frames. Frame pointers only when there is no ORC.
+            unwinder.methods.frame_pointer = false;
         }
         let (modules, module_symbols, tables) = read_modules(k, format);
         for t in tables {
@@ -232,6 +235,17 @@ impl StackContext {
         })
     }
 
+    /// The function a frame is in: a return address belongs to the call before it (a call to a
+    /// noreturn function can be a function's last instruction), so look up pc-1 for those.
+    pub fn frame_function(&self, k: &Kernel, f: &kdive_unwind::Frame) -> Option<CodeName> {
+        if f.interrupted {
+            return self.symbolize(k, f.pc);
+        }
+        let mut c = self.symbolize(k, f.pc.wrapping_sub(1))?;
+        c.offset += 1;
+        Some(c)
+    }
+
     /// The stacks `task` may run on: its own, and its CPU's IRQ and exception stacks.
     pub fn stacks(&self, k: &Kernel, task: u64, cpu: u32) -> Vec<StackRegion> {
         let mut out = Vec::new();
@@ -260,7 +274,7 @@ impl StackContext {
         if active {
             if let Some(regs) = cpu_note_regs(k, t.cpu) {
                 let note = note_pt_regs(&regs);
-                if let Some(trace) = self.from_crash_handler(k, &env, &stacks, &note) {
+                if let Some(trace) = self.unwind_crash_handler(k, &env, &stacks, &note) {
                     return Ok(TaskTrace {
                         task,
                         cpu: t.cpu,
@@ -319,7 +333,7 @@ impl StackContext {
     /// frames that saved them are still on the stack: find the return address into the
     /// function the CPU stopped in (`machine_kexec`, `crash_nmi_callback`), unwind from there,
     /// and keep the trace only if it passes through the note's registers.
-    fn from_crash_handler(
+    fn unwind_crash_handler(
         &self,
         k: &Kernel,
         env: &Env<'_>,
@@ -375,8 +389,8 @@ pub fn cpu_note_regs(k: &Kernel, cpu: u32) -> Option<CpuRegisters> {
     notes
         .prstatus
         .get(cpu as usize)
-        .map(|p| p.regs.clone())
-        .or_else(|| notes.qemu_cpus.get(cpu as usize).map(|q| q.regs.clone()))
+        .map(|p| p.regs)
+        .or_else(|| notes.qemu_cpus.get(cpu as usize).map(|q| q.regs))
 }
 
 /// THREAD_SIZE: `union thread_union`'s size, else the init task's stack symbols, else 16 KiB.
