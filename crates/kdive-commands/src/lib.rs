@@ -18,6 +18,7 @@ pub mod session;
 pub mod structcmd;
 pub mod sym;
 pub mod sys;
+pub mod task;
 
 pub use error::CmdError;
 pub use registry::{find_command, Command, COMMANDS};

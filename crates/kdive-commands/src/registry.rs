@@ -104,6 +104,18 @@ pub static COMMANDS: &[Command] = &[
         run: crate::log::run,
     },
     Command {
+        name: "task",
+        summary: "a task's task_struct (and thread_info), or chosen members",
+        usage: crate::task::TASK_USAGE,
+        run: crate::task::run_task,
+    },
+    Command {
+        name: "set",
+        summary: "show or change the current task context",
+        usage: crate::task::SET_USAGE,
+        run: crate::task::run_set,
+    },
+    Command {
         name: "q",
         summary: "quit",
         usage: "q",

@@ -253,3 +253,42 @@ fn log_equals_makedumpfile_dump_dmesg() {
     }
     eprintln!("log compared with makedumpfile on {compared} dumps");
 }
+
+/// `set` with no argument shows the panic task: the PID, TASK, CPU and COMMAND of the task
+/// crash 8.0.6's `bt -p` shows, marked (PANIC) or (SYSRQ).
+#[test]
+fn set_shows_crashs_panic_context() {
+    let Some(lab) = lab_dir() else { return };
+    for cap in captures(&lab) {
+        let Ok(bt) = std::fs::read_to_string(cap.join("peers/crash806-bt-p.txt")) else {
+            continue;
+        };
+        let Some(first) = bt.lines().find(|l| l.starts_with("PID: ")) else {
+            continue;
+        };
+        let mut s = session(&[cap.join("vmcore.elf")]);
+        let set = run(&mut s, "set");
+        let t = &set.json;
+        let ours = format!(
+            "PID: {:<8} TASK: {}  CPU: {:<3}  COMMAND: \"{}\"",
+            t["pid"].as_i64().unwrap(),
+            t["task"].as_str().unwrap(),
+            t["cpu"].as_u64().unwrap(),
+            t["command"].as_str().unwrap()
+        );
+        assert_eq!(ours, first, "{}", cap.display());
+        assert!(set.text.ends_with("(PANIC)\n") || set.text.ends_with("(SYSRQ)\n"));
+        // Changing the context to a pid and back.
+        let pid = run(&mut s, "ps -u").json["tasks"][0]["pid"]
+            .as_i64()
+            .unwrap();
+        let r = run(&mut s, &format!("set {pid}"));
+        assert_eq!(r.json["pid"].as_i64(), Some(pid));
+        assert_eq!(run(&mut s, "set").json["pid"].as_i64(), Some(pid));
+        assert!(run(&mut s, "task -R pid")
+            .text
+            .contains(&format!("  pid = {pid},")));
+        run(&mut s, "set -p");
+        assert_eq!(run(&mut s, "set").text, set.text);
+    }
+}
