@@ -8,6 +8,7 @@ pub mod error;
 pub mod eval_ctx;
 pub mod foreach;
 pub mod log;
+pub mod modcmd;
 pub mod print;
 pub mod ps;
 pub mod ptype;

@@ -116,6 +116,12 @@ pub static COMMANDS: &[Command] = &[
         run: crate::task::run_set,
     },
     Command {
+        name: "mod",
+        summary: "loaded modules: address, name, base, size; -t taints",
+        usage: crate::modcmd::USAGE,
+        run: crate::modcmd::run,
+    },
+    Command {
         name: "q",
         summary: "quit",
         usage: "q",

@@ -81,6 +81,9 @@ impl<T> Field<T> {
 }
 
 pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
+    if args.len() == 1 && args[0] == "-t" {
+        return crate::modcmd::sys_taint(s);
+    }
     if let Some(a) = args.first() {
         return Err(CmdError::Usage(format!(
             "sys: unsupported argument \"{a}\" (usage: sys)"

@@ -292,3 +292,46 @@ fn set_shows_crashs_panic_context() {
         assert_eq!(run(&mut s, "set").text, set.text);
     }
 }
+
+/// `mod` lists drgn's `for_each_module` (names and bases) and prints what crash 8.0.6 prints.
+#[test]
+fn mod_equals_drgns_modules_and_crashs_text() {
+    let Some(lab) = lab_dir() else { return };
+    for cap in captures(&lab) {
+        let mut s = session(&[cap.join("vmcore.elf")]);
+        let r = run(&mut s, "mod");
+        if let Some(facts) = drgn_facts(&cap, "vmcore.elf") {
+            let theirs: BTreeSet<(String, String)> = facts["modules"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| {
+                    (
+                        m["name"].as_str().unwrap().to_string(),
+                        m["base"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            let ours: BTreeSet<(String, String)> = r.json["modules"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| {
+                    (
+                        m["name"].as_str().unwrap().to_string(),
+                        format!("0x{}", m["base"].as_str().unwrap()),
+                    )
+                })
+                .collect();
+            assert_eq!(ours, theirs, "{}", cap.display());
+        }
+        if let Ok(crash) = std::fs::read_to_string(cap.join("peers/crash806-mod.txt")) {
+            let crash: String = crash
+                .lines()
+                .filter(|l| !l.starts_with("[exit "))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            assert_eq!(r.text, crash, "{}", cap.display());
+        }
+    }
+}

@@ -7,6 +7,7 @@ pub mod files;
 pub mod layout;
 pub mod list;
 pub mod memory;
+pub mod modules;
 pub mod open;
 pub mod panic;
 pub mod percpu;
