@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # kdive lab: real Linux kernel crash dumps made under QEMU (TCG), plus peer tools' reference outputs.
 #
-#   lab/lab.sh ensure                      build whatever is missing (fast no-op when complete)
+#   lab/lab.sh ensure [--peers]            build whatever is missing (fast no-op when complete);
+#                                          --peers: also the peer outputs of captures that lack them
 #   lab/lab.sh build [--kernel 6.1|6.12|all] [--scenario NAME|all]   force (re)build
 #   lab/lab.sh path KERNEL SCENARIO        print a capture's directory (KERNEL: 6.1, 6.12 or a release)
 #   lab/lab.sh list                        every dump file with its format
@@ -289,7 +290,7 @@ ensure_module() {
 	# -fmin-function-alignment (gcc 14 only), so fall back to -falign-functions; module BTF needs pahole.
 	make -C "$hdr" M="$src" CC=x86_64-linux-gnu-gcc-12 CONFIG_CC_HAS_MIN_FUNCTION_ALIGNMENT= \
 		CONFIG_DEBUG_INFO_BTF_MODULES= \
-		KCFLAGS="-fdebug-prefix-map=$src=/usr/src/kdive_race -fdebug-prefix-map=$root/usr/src=/usr/src" \
+		KCFLAGS="-ffile-prefix-map=$src=/usr/src/kdive_race -ffile-prefix-map=$root/usr/src=/usr/src" \
 		modules >"$LOGS/module-$rel.log" 2>&1 || rc=$?
 	out=$src/kdive_race.ko
 	[ "$rc" = 0 ] && [ -f "$out" ] || die "kdive_race.ko build for $rel failed (see $LOGS/module-$rel.log)"
@@ -557,7 +558,13 @@ with_lock() {
 }
 
 cmd_ensure() {
-	local s rel scn todo=()
+	local s rel scn todo=() peers=
+	while (($#)); do
+		case $1 in
+		--peers) peers=1; shift ;;
+		*) die "ensure: unknown argument $1" ;;
+		esac
+	done
 	# Fast path: every series has a release on record and every capture is complete.
 	for s in "${ALL_SERIES[@]}"; do
 		if [ -s "$(series_file "$s")" ]; then
@@ -569,13 +576,27 @@ cmd_ensure() {
 			for scn in "${ALL_SCENARIOS[@]}"; do todo+=("$s:$scn"); done
 		fi
 	done
-	if ((${#todo[@]} == 0)); then
+	if ((${#todo[@]} == 0)) && { [ -z "$peers" ] || peers_complete; }; then
 		echo "lab: complete ($LAB)"
 		return 0
 	fi
 	with_lock
-	log "missing: ${todo[*]}"
-	build_set "${todo[@]}"
+	if ((${#todo[@]})); then
+		log "missing: ${todo[*]}"
+		build_set "${todo[@]}"
+	fi
+	if [ -n "$peers" ]; then
+		source "$LAB_SRC/peers/peers.sh"
+		cmd_peers --missing
+	fi
+}
+
+peers_complete() {
+	local m
+	for m in "$LAB"/*/*/MANIFEST; do
+		[ -f "$m" ] || return 1
+		[ -f "$(dirname "$m")/peers/VERSIONS" ] || return 1
+	done
 }
 
 build_set() { # SERIES:SCENARIO...
@@ -649,7 +670,7 @@ path) shift; cmd_path "$@" ;;
 list) shift; cmd_list "$@" ;;
 peers) shift; with_lock; source "$LAB_SRC/peers/peers.sh"; cmd_peers "$@" ;;
 *)
-	sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 	;;
 esac

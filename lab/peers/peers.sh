@@ -3,7 +3,8 @@
 # which provides log, die, apt_update_once, ensure_trixie_root, trixie_ldso, $LAB, $PEERS, ...
 #
 # Writes <capture>/peers/:
-#   crash-<cmd>.txt      Debian bookworm crash 8.0.2 on vmcore.elf (`crash -s vmlinux vmcore.elf`, one run per command)
+#   crash-<cmd>.txt      Debian bookworm crash 8.0.2 on vmcore.elf (`crash -s vmlinux vmcore.elf`, one run per command;
+#                        on 6.12, where it prints nothing, only crash-sys.txt)
 #   crash806-<cmd>.txt   Debian trixie crash 8.0.6, same commands, run through trixie's own ld.so/glibc
 #   crash806-sys.<dump>.txt   crash 8.0.6 `sys` on each other dump file (can it open that format?)
 #   drgn-<dump>.json     lab/peers/drgn_facts.py under drgn, for every dump file
@@ -42,9 +43,9 @@ peers_install() {
 		"$PEERS/venv/bin/pip" install -q drgn >"$LOGS/pip-drgn.log" 2>&1 || die "pip install drgn failed (see $LOGS/pip-drgn.log)"
 	fi
 	{
-		echo "crash=$(crash --version 2>/dev/null | head -1) (Debian $(dpkg-query -W -f='${Version}' crash))"
+		echo "crash=$(crash --version 2>/dev/null | grep -m1 '^crash') (Debian $(dpkg-query -W -f='${Version}' crash))"
 		echo "crash806=$("$PEERS/crash806" --version 2>/dev/null | grep -m1 '^crash') (Debian trixie $(dpkg-deb -f "$(deb_path crash)" Version), glibc $(dpkg-deb -f "$(deb_path libc6)" Version))"
-		echo "drgn=$("$PEERS/venv/bin/drgn" --version 2>&1 | head -1)"
+		echo "drgn=$("$PEERS/venv/bin/drgn" --version 2>&1 | tr -s " \n" " " | sed "s/ $//")"
 	} >"$PEERS/VERSIONS"
 	log "peers: $(tr '\n' ';' <"$PEERS/VERSIONS")"
 }
@@ -55,7 +56,7 @@ cmd_name() { tr ' /' '-_' <<<"$1" | tr -s '-'; }
 run_crash() {
 	local bin=$1 out=$2 vmlinux=$3 dump=$4 rc=0
 	shift 4
-	printf '%s\n' "$@" | timeout "$PEER_TIMEOUT" "$bin" -s "$vmlinux" "$dump" >"$out" 2>&1 || rc=$?
+	printf '%s\n' "$@" quit | timeout "$PEER_TIMEOUT" "$bin" -s "$vmlinux" "$dump" >"$out" 2>&1 || rc=$?
 	[ "$rc" = 0 ] || echo "[exit $rc]" >>"$out"
 }
 
@@ -76,6 +77,12 @@ peers_for_capture() {
 	for tag in crash crash806; do
 		bin=crash
 		[ "$tag" = crash806 ] && bin=$PEERS/crash806
+		if [ "$tag" = crash ] && [[ $rel == 6.12.* ]]; then
+			# crash 8.0.2 cannot open 6.12 at all: record that once, without -s so its reason shows.
+			printf 'sys\nquit\n' | timeout "$PEER_TIMEOUT" crash "$vmlinux" "$dir/vmcore.elf" >"$p/crash-sys.txt" 2>&1 ||
+				echo "[exit $?]" >>"$p/crash-sys.txt"
+			continue
+		fi
 		for c in "${CRASH_CMDS[@]}"; do
 			run_crash "$bin" "$p/$tag-$(cmd_name "$c").txt" "$vmlinux" "$dir/vmcore.elf" "$c"
 		done
@@ -90,7 +97,7 @@ peers_for_capture() {
 		[ "$f" = vmcore.elf ] || run_crash "$PEERS/crash806" "$p/crash806-sys.$f.txt" "$vmlinux" "$dir/$f" sys
 		if ! timeout "$PEER_TIMEOUT" "$PEERS/venv/bin/drgn" -q -c "$dir/$f" "${drgn_args[@]}" \
 			"$LAB_SRC/peers/drgn_facts.py" >"$p/drgn-$f.json" 2>"$p/drgn-$f.err"; then
-			python3 -c 'import json,sys; print(json.dumps({"error": open(sys.argv[1]).read().strip()}))' \
+			python3 -c 'import json,sys; l=open(sys.argv[1]).read().strip().splitlines(); print(json.dumps({"error": l[-1] if l else "drgn failed"}))' \
 				"$p/drgn-$f.err" >"$p/drgn-$f.json"
 		fi
 		[ -s "$p/drgn-$f.err" ] || rm -f "$p/drgn-$f.err"
@@ -105,12 +112,14 @@ peers_for_capture() {
 	log "peers for $rel/$scn in $((SECONDS - t0))s"
 }
 
-cmd_peers() {
-	local m
+cmd_peers() { # [--missing]: only captures without peers/
+	local m missing=
+	[ "${1:-}" = --missing ] && missing=1
 	host_setup
 	peers_install
 	for m in "$LAB"/*/*/MANIFEST; do
 		[ -f "$m" ] || continue
+		[ -n "$missing" ] && [ -f "$(dirname "$m")/peers/VERSIONS" ] && continue
 		peers_for_capture "$(dirname "$m")"
 	done
 }
