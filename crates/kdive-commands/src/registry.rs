@@ -93,7 +93,7 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         name: "foreach",
-        summary: "run bt for every task (or the named ones)",
+        summary: "run a per-task command (bt, task, files, ps...) for chosen tasks",
         usage: crate::foreach::USAGE,
         run: crate::foreach::run,
     },

@@ -335,3 +335,54 @@ fn mod_equals_drgns_modules_and_crashs_text() {
         }
     }
 }
+
+/// `foreach NAME bt` equals crash 8.0.6's where the lab recorded one; `foreach STATE ps` is
+/// `ps` cut to that state; the current task is the same afterwards.
+#[test]
+fn foreach_runs_per_task_commands() {
+    let Some(lab) = lab_dir() else { return };
+    for cap in captures(&lab) {
+        let mut s = session(&[cap.join("vmcore.elf")]);
+        let before = run(&mut s, "set").text;
+        for entry in std::fs::read_dir(cap.join("peers"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let f = entry.file_name().to_string_lossy().to_string();
+            let Some(comm) = f
+                .strip_prefix("crash806-foreach-")
+                .and_then(|r| r.strip_suffix("-bt.txt"))
+            else {
+                continue;
+            };
+            let crash: String = std::fs::read_to_string(entry.path())
+                .unwrap()
+                .lines()
+                .filter(|l| !l.starts_with("[exit "))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            let ours = run(&mut s, &format!("foreach {comm} bt")).text;
+            assert_eq!(ours, crash, "{}: foreach {comm} bt", cap.display());
+        }
+        let all = run(&mut s, "ps").json["tasks"].as_array().unwrap().clone();
+        for st in ["RU", "IN", "UN", "ID"] {
+            let want: Vec<i64> = all
+                .iter()
+                .filter(|t| t["state"] == st)
+                .map(|t| t["pid"].as_i64().unwrap())
+                .collect();
+            let got: Vec<i64> = run(&mut s, &format!("foreach {st} ps")).json["tasks"]
+                .as_array()
+                .map(|v| v.iter().map(|t| t["pid"].as_i64().unwrap()).collect())
+                .unwrap_or_default();
+            assert_eq!(got, want, "{}: foreach {st} ps", cap.display());
+        }
+        let r = run(&mut s, "foreach UN task -R pid");
+        assert_eq!(
+            r.json["tasks"].as_array().unwrap().len(),
+            all.iter().filter(|t| t["state"] == "UN").count()
+        );
+        assert_eq!(run(&mut s, "set").text, before);
+    }
+}
