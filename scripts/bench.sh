@@ -25,7 +25,8 @@ measure() {
 	local name=$1; shift
 	local times=() rss=0 out
 	for _ in $(seq "$RUNS"); do
-		out=$( { /usr/bin/time -f '%e %M' "$@" <"$INPUT" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+		/usr/bin/time -o "$TF" -f '%e %M' "$@" <"$INPUT" >/dev/null 2>&1 || true
+		out=$(tail -1 "$TF")
 		times+=("${out% *}")
 		local r=${out#* }; (( r > rss )) && rss=$r
 	done
@@ -35,7 +36,7 @@ measure() {
 }
 
 echo "dump: $dump ($(du -h "$dump" | cut -f1)), vmlinux $(du -h "$vmlinux" | cut -f1), $RUNS runs each, median"
-INPUT=$(mktemp); echo sys >"$INPUT"
+INPUT=$(mktemp); echo sys >"$INPUT"; TF=$(mktemp)
 measure "kdive (vmlinux)" ./target/release/kdive "$vmlinux" "$dump"
 measure "kdive (no vmlinux)" ./target/release/kdive "$dump"
 drgn_crash=$(command -v drgn-crash || true)
