@@ -6,7 +6,7 @@
 #   drgn        — `prog.type("struct task_struct")` (drgn indexes DWARF on every start)
 # plus the DWARF layer alone (example `dwarf_index`: open vmlinux + index + load the type, no dump).
 # Prints median wall time and peak RSS (/usr/bin/time '%e %M') of RUNS runs each.
-#   KERNEL=6.1|6.12  SCENARIO=module-race  FORMAT=kdump-zlib-d31  RUNS=5
+#   KERNEL=6.1|6.12  SCENARIO=module-race  FORMAT=kdump-zlib-d31  RUNS=5  KDIVE=(prebuilt binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
@@ -16,14 +16,16 @@ FORMAT=${FORMAT:-kdump-zlib-d31}
 
 command -v /usr/bin/time >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 bash lab/lab.sh ensure >/dev/null
-cargo build --release -q -p kdive-cli
+# KDIVE=path/to/kdive skips building the CLI (e.g. one built from a clean worktree).
+if [ -z "${KDIVE:-}" ]; then cargo build --release -q -p kdive-cli; KDIVE=./target/release/kdive; fi
 cargo build --release -q -p kdive-debuginfo --example dwarf_index
 dir=$(bash lab/lab.sh path "$KERNEL" "$SCENARIO")
 vmlinux=$(sed -n 's/^vmlinux=//p' "$dir/MANIFEST")
 dump=$dir/$FORMAT
 cat "$vmlinux" "$dump" >/dev/null # page cache warm for everyone
 cache=$(mktemp -d)
-trap 'rm -rf "$cache"' EXIT
+tf=$(mktemp)
+trap 'rm -rf "$cache" "$tf"' EXIT
 export KDIVE_CACHE_DIR=$cache
 
 declare -A SECS RSS
@@ -33,7 +35,8 @@ measure() {
 	local times=() rss=0 out
 	for _ in $(seq "$RUNS"); do
 		eval "$prep"
-		out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+		/usr/bin/time -o "$tf" -f '%e %M' "$@" >/dev/null 2>&1
+		out=$(tail -1 "$tf")
 		times+=("${out% *}")
 		local r=${out#* }; (( r > rss )) && rss=$r
 	done
@@ -43,7 +46,7 @@ measure() {
 }
 
 echo "vmlinux $vmlinux ($(du -h "$vmlinux" | cut -f1)), dump $dump, $RUNS runs each, median; $(nproc) CPUs"
-cmd=(./target/release/kdive -s "$vmlinux" "$dump" -c 'ptype struct task_struct')
+cmd=("$KDIVE" -s "$vmlinux" "$dump" -c 'ptype struct task_struct')
 measure "kdive cold (index built)" 'rm -rf "$cache"/index' "${cmd[@]}"
 measure "kdive warm (index cached)" ':' "${cmd[@]}"
 ex=(./target/release/examples/dwarf_index "$vmlinux" "struct task_struct")

@@ -512,6 +512,27 @@ fn origin_name(ctx: &UnitCtx<'_>, abbrevs: &Abbrevs, mut off: usize) -> Option<N
     None
 }
 
+/// Tells the kernel this process is done with the pages wholly inside `data` (a read-only
+/// file mapping): they leave the resident set but stay in the page cache, and a later read
+/// faults them back in. Keeps peak RSS near the index's size rather than `.debug_info`'s.
+fn release_pages(data: &[u8]) {
+    #[cfg(unix)]
+    {
+        const PAGE: usize = 4096;
+        let start = (data.as_ptr() as usize).div_ceil(PAGE) * PAGE;
+        let end = (data.as_ptr() as usize + data.len()) / PAGE * PAGE;
+        if end > start {
+            // SAFETY: advisory on whole pages of a private read-only file mapping the caller
+            // only reads; the contents do not change (they are re-read from the file).
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = data;
+}
+
 /// Statistics of one index build.
 #[derive(Debug, Clone, Default)]
 pub struct BuildStats {
@@ -545,6 +566,11 @@ pub(crate) fn build(secs: &Sections<'_>) -> Built {
             if let Err(e) = scan_unit(secs, off, &mut acc) {
                 acc.errors += 1;
                 acc.first_error.get_or_insert(e);
+            }
+            if secs.release_scanned {
+                if let Ok(h) = scan::unit_header(secs.info, off) {
+                    release_pages(&secs.info[off..h.end]);
+                }
             }
             acc
         })

@@ -57,6 +57,8 @@ pub(crate) struct Sections<'a> {
     pub addr: &'a [u8],
     pub rnglists: &'a [u8],
     pub ranges: &'a [u8],
+    /// `info` is a file mapping whose pages may be released once scanned.
+    pub release_scanned: bool,
 }
 
 pub(crate) type R = gimli::EndianSlice<'static, gimli::LittleEndian>;
@@ -145,6 +147,7 @@ impl DwarfInfo {
             addr: get(".debug_addr"),
             rnglists: get(".debug_rnglists"),
             ranges: get(".debug_ranges"),
+            release_scanned: true,
         };
         let dwarf = gimli::Dwarf::load(|id| -> Result<R, ()> {
             Ok(gimli::EndianSlice::new(get(id.name()), gimli::LittleEndian))
