@@ -40,8 +40,14 @@ impl PhysMem for Dump {
             E::Excluded { paddr } => PhysError::Excluded(paddr),
             E::NotInDump { paddr } => PhysError::NotInDump(paddr),
             E::PageTruncated { paddr } => PhysError::Truncated(paddr),
-            E::BadPage { paddr, detail } => PhysError::Corrupt { addr: paddr, detail },
-            other => PhysError::Corrupt { addr, detail: other.to_string() },
+            E::BadPage { paddr, detail } => PhysError::Corrupt {
+                addr: paddr,
+                detail,
+            },
+            other => PhysError::Corrupt {
+                addr,
+                detail: other.to_string(),
+            },
         })
     }
 }
@@ -60,9 +66,16 @@ pub struct VecMem {
 
 impl PhysMem for VecMem {
     fn read_phys(&self, addr: u64, buf: &mut [u8]) -> Result<(), PhysError> {
-        let start = addr.checked_sub(self.base).ok_or(PhysError::NotInDump(addr))? as usize;
-        let end = start.checked_add(buf.len()).ok_or(PhysError::NotInDump(addr))?;
-        let src = self.bytes.get(start..end).ok_or(PhysError::NotInDump(addr))?;
+        let start = addr
+            .checked_sub(self.base)
+            .ok_or(PhysError::NotInDump(addr))? as usize;
+        let end = start
+            .checked_add(buf.len())
+            .ok_or(PhysError::NotInDump(addr))?;
+        let src = self
+            .bytes
+            .get(start..end)
+            .ok_or(PhysError::NotInDump(addr))?;
         buf.copy_from_slice(src);
         Ok(())
     }
