@@ -13,6 +13,10 @@ use memmap2::{Mmap, MmapOptions};
 
 use crate::error::{Result, SaveError};
 
+/// Highest PFN handled (4 TiB of physical address space in 4 KiB pages): the two bitmaps
+/// take `2 * MAX_PFN / 8` bytes (256 MiB at the limit), like makedumpfile without --cyclic.
+pub const MAX_PFN: u64 = 1 << 30;
+
 /// The opened SOURCE.
 pub struct SourceDump {
     pub path: PathBuf,
@@ -68,6 +72,16 @@ impl SourceDump {
             .map(|e| e.end.div_ceil(page_size))
             .max()
             .unwrap_or(0);
+        if max_pfn > MAX_PFN {
+            return Err(SaveError::NotADump {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "it describes physical memory up to {:#x}, beyond the {} TiB kdive save handles",
+                    max_pfn.saturating_mul(page_size),
+                    (MAX_PFN * 4096) >> 40
+                ),
+            });
+        }
         Ok(SourceDump {
             path: path.to_path_buf(),
             dump: Arc::new(dump),
