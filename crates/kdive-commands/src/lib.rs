@@ -7,6 +7,7 @@ pub mod context;
 pub mod error;
 pub mod eval_ctx;
 pub mod foreach;
+pub mod kmem;
 pub mod log;
 pub mod modcmd;
 pub mod print;

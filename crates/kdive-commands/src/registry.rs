@@ -122,6 +122,12 @@ pub static COMMANDS: &[Command] = &[
         run: crate::modcmd::run,
     },
     Command {
+        name: "kmem",
+        summary: "kernel memory: -i summary, -s slab caches, ADDRESS: what it is",
+        usage: crate::kmem::USAGE,
+        run: crate::kmem::run,
+    },
+    Command {
         name: "q",
         summary: "quit",
         usage: "q",

@@ -386,3 +386,52 @@ fn foreach_runs_per_task_commands() {
         assert_eq!(run(&mut s, "set").text, before);
     }
 }
+
+/// crash 8.0.6 (the lab's trixie build), run here on `kmem -i`; None when it is not installed.
+fn crash806(cap: &Path, cmd: &str) -> Option<String> {
+    let bin = std::env::var_os("HOME")
+        .map(|h| PathBuf::from(h).join(".cache/kdive/peers/crash806"))
+        .filter(|p| p.is_file())?;
+    let vmlinux = manifest(cap, "vmlinux")?;
+    let mut child = std::process::Command::new(bin)
+        .args(["-s", &vmlinux])
+        .arg(cap.join("vmcore.elf"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    use std::io::Write;
+    child
+        .stdin
+        .take()?
+        .write_all(format!("{cmd}\n").as_bytes())
+        .ok()?;
+    let out = child.wait_with_output().ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// `kmem -i` equals crash 8.0.6's table (run now, on the module-race capture of each kernel),
+/// and the filtered kdump gives the same numbers as the full ELF dump.
+#[test]
+fn kmem_i_equals_crash_806() {
+    let Some(lab) = lab_dir() else { return };
+    for cap in captures(&lab) {
+        let mut s = session(&[cap.join("vmcore.elf")]);
+        let ours = run(&mut s, "kmem -i").text;
+        assert!(!ours.contains("WARNING"), "{}: {ours}", cap.display());
+        if cap.join("kdump-zlib-d31").is_file() {
+            let mut d = session(&[cap.join("kdump-zlib-d31")]);
+            assert_eq!(run(&mut d, "kmem -i").text, ours, "{}", cap.display());
+        }
+        if !cap.ends_with("module-race") {
+            continue;
+        }
+        match crash806(&cap, "kmem -i") {
+            Some(theirs) if theirs.contains("TOTAL MEM") => {
+                assert_eq!(ours, theirs, "{}: kmem -i", cap.display())
+            }
+            _ => eprintln!("note: {}: crash 8.0.6 not available", cap.display()),
+        }
+    }
+}

@@ -6,6 +6,7 @@ pub mod error;
 pub mod files;
 pub mod layout;
 pub mod list;
+pub mod meminfo;
 pub mod memory;
 pub mod modules;
 pub mod open;

@@ -1,0 +1,106 @@
+//! `kmem -i`: crash's memory summary table (pages, size, percentage of the total).
+
+use crate::{CmdError, Report, Session};
+use kdive_kernel::meminfo::MemInfo;
+
+pub const USAGE: &str = "kmem -i | -s [NAME] | ADDRESS";
+
+pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
+    match args.first().map(String::as_str) {
+        Some("-i") if args.len() == 1 => meminfo(s),
+        _ => Err(CmdError::Usage(format!("kmem: usage: {USAGE}"))),
+    }
+}
+
+fn meminfo(s: &mut Session) -> Result<Report, CmdError> {
+    let m = s.kernel.meminfo()?;
+    let text = render_meminfo(&m);
+    Ok(Report::new(
+        text,
+        serde_json::to_value(&m).unwrap_or(serde_json::Value::Null),
+    ))
+}
+
+/// Bytes as crash's `kmem -i` shows them: `0`, `256 KB`, `1.8 MB`, `717 MB`, `1.2 GB`.
+pub fn size_label(bytes: u64) -> String {
+    const KB: f64 = 1024.0;
+    if bytes == 0 {
+        return "0".into();
+    }
+    let b = bytes as f64;
+    let (v, unit) = if b < KB * KB {
+        (b / KB, "KB")
+    } else if b < KB * KB * KB {
+        (b / (KB * KB), "MB")
+    } else {
+        (b / (KB * KB * KB), "GB")
+    };
+    let s = format!("{v:.1}");
+    let s = s.strip_suffix(".0").unwrap_or(&s);
+    format!("{s} {unit}")
+}
+
+pub fn render_meminfo(m: &MemInfo) -> String {
+    let ps = m.page_size;
+    let mut o = String::from("                 PAGES        TOTAL      PERCENTAGE\n");
+    let total_row = |o: &mut String, label: &str, pages: u64| {
+        o.push_str(&format!(
+            "{label:>13}{pages:>9}{:>13}{:>13}\n",
+            size_label(pages * ps),
+            "----"
+        ));
+    };
+    let pct_row = |o: &mut String, label: &str, pages: u64, of: u64, what: &str| {
+        let pct = (pages * 100).checked_div(of).unwrap_or(0);
+        o.push_str(&format!(
+            "{label:>13}{pages:>9}{:>13}{pct:>5}% of TOTAL {what}\n",
+            size_label(pages * ps)
+        ));
+    };
+    total_row(&mut o, "TOTAL MEM", m.total);
+    pct_row(&mut o, "FREE", m.free, m.total, "MEM");
+    pct_row(
+        &mut o,
+        "USED",
+        m.total.saturating_sub(m.free),
+        m.total,
+        "MEM",
+    );
+    pct_row(&mut o, "SHARED", m.shared.unwrap_or(0), m.total, "MEM");
+    pct_row(&mut o, "BUFFERS", m.buffers, m.total, "MEM");
+    pct_row(&mut o, "CACHED", m.cached, m.total, "MEM");
+    pct_row(&mut o, "SLAB", m.slab, m.total, "MEM");
+    o.push('\n');
+    total_row(&mut o, "TOTAL HUGE", m.huge_total);
+    pct_row(&mut o, "HUGE FREE", m.huge_free, m.huge_total, "HUGE");
+    o.push('\n');
+    total_row(&mut o, "TOTAL SWAP", m.swap_total);
+    pct_row(
+        &mut o,
+        "SWAP USED",
+        m.swap_total.saturating_sub(m.swap_free),
+        m.swap_total,
+        "SWAP",
+    );
+    pct_row(&mut o, "SWAP FREE", m.swap_free, m.swap_total, "SWAP");
+    o.push('\n');
+    total_row(&mut o, "COMMIT LIMIT", m.commit_limit);
+    pct_row(&mut o, "COMMITTED", m.committed, m.commit_limit, "LIMIT");
+    for p in &m.problems {
+        o.push_str(&format!("WARNING: {p}\n"));
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::size_label;
+
+    #[test]
+    fn sizes_like_crash() {
+        assert_eq!(size_label(183556 * 4096), "717 MB");
+        assert_eq!(size_label(172048 * 4096), "672.1 MB");
+        assert_eq!(size_label(64 * 4096), "256 KB");
+        assert_eq!(size_label(0), "0");
+    }
+}
