@@ -39,12 +39,14 @@ die() { printf '[lab %s] ERROR: %s\n' "$(date +%H:%M:%S)" "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- host packages and apt
 
-APT_UPDATED=
+# "once" per lab.sh run, also across $(...) subshells: a stamp file keyed by the top-level PID.
+RUN_STAMP=${TMPDIR:-/tmp}/kdive-lab.$$
+trap 'rm -f "$RUN_STAMP".*' EXIT
 apt_update_once() {
-	[ -n "$APT_UPDATED" ] && return 0
+	[ -e "$RUN_STAMP.apt" ] && return 0
 	log "apt-get update"
 	apt-get update -qq >"$LOGS/apt-update.log" 2>&1 || die "apt-get update failed (see $LOGS/apt-update.log)"
-	APT_UPDATED=1
+	touch "$RUN_STAMP.apt"
 }
 
 host_setup() {
@@ -79,9 +81,8 @@ tapt_opts() {
 	echo -o "Dir::Etc::sourcelist=$TRIXIE_APT/sources.list" -o Dir::Etc::sourceparts=/nonexistent \
 		-o "Dir::State::Lists=$TRIXIE_APT/lists" -o "Dir::Cache=$TRIXIE_APT/cache"
 }
-TAPT_UPDATED=
 tapt_update_once() {
-	[ -n "$TAPT_UPDATED" ] && return 0
+	[ -e "$RUN_STAMP.tapt" ] && return 0
 	mkdir -p "$TRIXIE_APT/lists/partial" "$TRIXIE_APT/cache/archives/partial"
 	local kr=/usr/share/keyrings/debian-archive-keyring.gpg
 	cat >"$TRIXIE_APT/sources.list" <<-EOF
@@ -93,7 +94,7 @@ tapt_update_once() {
 	# shellcheck disable=SC2046
 	apt-get $(tapt_opts) update -qq >"$LOGS/apt-trixie-update.log" 2>&1 ||
 		die "trixie apt-get update failed (see $LOGS/apt-trixie-update.log)"
-	TAPT_UPDATED=1
+	touch "$RUN_STAMP.tapt"
 }
 
 # deb_get SUITE PKG...: download into $DEBS (SUITE bookworm|trixie) unless already there.
@@ -278,8 +279,10 @@ ensure_kbuild() {
 
 # kernels/<release>/kdive_race.ko
 ensure_module() {
-	local rel=$1 k=$LAB/kernels/$1 root hdr src out rc=0
-	[ -f "$k/kdive_race.ko" ] && return 0
+	local rel=$1 k=$LAB/kernels/$1 root hdr src out rc=0 key
+	# rebuilt when the module's source or this function (its flags) change
+	key=$( (cat "$LAB_SRC"/modules/kdive_race/*; declare -f ensure_module) | sha256sum | cut -c1-16)
+	[ -f "$k/kdive_race.ko" ] && [ "$(cat "$k/kdive_race.ko.key" 2>/dev/null)" = "$key" ] && return 0
 	root=$(ensure_kbuild "$rel")
 	hdr=$root/usr/src/linux-headers-$rel
 	src=$KBUILD/$rel-kdive_race
@@ -296,6 +299,7 @@ ensure_module() {
 	[ "$rc" = 0 ] && [ -f "$out" ] || die "kdive_race.ko build for $rel failed (see $LOGS/module-$rel.log)"
 	cp "$out" "$k/kdive_race.ko.tmp"
 	mv "$k/kdive_race.ko.tmp" "$k/kdive_race.ko"
+	echo "$key" >"$k/kdive_race.ko.key"
 }
 
 # ---------------------------------------------------------------- initramfs
