@@ -30,8 +30,38 @@ fn main() {
         )
     });
     println!("{name}: size {size:?}, {members:?} members, {len} types in graph");
+    if std::env::var_os("KDIVE_MEMBERS").is_some() {
+        // One line per member: byte offset, bit offset within the byte, bit size, name, type.
+        store.with_graph(|g| {
+            for m in g.members(id).unwrap_or(&[]) {
+                println!(
+                    "{} {} {} {} {}",
+                    m.bit_offset / 8,
+                    m.bit_offset % 8,
+                    m.bit_size.map_or("-".into(), |b| b.to_string()),
+                    m.name.as_deref().unwrap_or("<anon>"),
+                    g.type_name(m.ty)
+                );
+            }
+        });
+    }
     if let Some(stats) = info.build_stats() {
         eprintln!("build: {stats:?}");
+    }
+    if std::env::var_os("KDIVE_TIMING").is_some() {
+        // For comparison: the other sources `kdive` reads at open.
+        let elf = VmlinuxElf::open(&path).expect("open vmlinux");
+        let t = Instant::now();
+        let n = elf.symbols(0).map(|s| s.len()).unwrap_or(0);
+        let t_sym = t.elapsed();
+        let t = Instant::now();
+        let b = elf
+            .btf_bytes()
+            .map(|b| kdive_debuginfo::Btf::parse(b).is_ok());
+        eprintln!(
+            "ELF symtab ({n} symbols) {t_sym:?}; BTF parse ({b:?}) {:?}",
+            t.elapsed()
+        );
     }
     eprintln!(
         "open+index {:?} ({}; {} units, {} entries, {} function ranges); type {:?}",

@@ -215,6 +215,13 @@ fn variables_and_functions() {
             "int (const char *, ...)",
             "{release}"
         );
+        // An inline-only function (abstract instances in many units, no code of its own).
+        let la = o.store.function("list_add").unwrap();
+        assert_eq!(
+            o.store.with_graph(|g| g.type_name(la.ty)),
+            "void (struct list_head *, struct list_head *)",
+            "{release}"
+        );
         // A pointer member's target is a stub until completed.
         let mm = o.store.find_type("struct task_struct").unwrap();
         let mm_ty = o.store.with_graph(|g| g.member(mm, "mm").unwrap().ty);
