@@ -8,6 +8,7 @@ pub const USAGE: &str = "kmem -i | -s [NAME] | ADDRESS";
 pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
     match args.first().map(String::as_str) {
         Some("-i") if args.len() == 1 => meminfo(s),
+        Some("-s") => slabs(s, &args[1..]),
         _ => Err(CmdError::Usage(format!("kmem: usage: {USAGE}"))),
     }
 }
@@ -19,6 +20,54 @@ fn meminfo(s: &mut Session) -> Result<Report, CmdError> {
         text,
         serde_json::to_value(&m).unwrap_or(serde_json::Value::Null),
     ))
+}
+
+/// `kmem -s [NAME...]`: crash's SLUB cache table.
+fn slabs(s: &mut Session, names: &[String]) -> Result<Report, CmdError> {
+    let (caches, problems) = s.kernel.slab_caches()?;
+    let chosen: Vec<_> = caches
+        .iter()
+        .filter(|c| names.is_empty() || names.iter().any(|n| *n == c.name))
+        .collect();
+    if chosen.is_empty() && !names.is_empty() {
+        return Err(CmdError::Usage(format!(
+            "kmem: invalid slab cache name: {}",
+            names.join(" ")
+        )));
+    }
+    let mut text = String::from(SLAB_HEADER);
+    for c in &chosen {
+        text.push_str(&slab_row(c));
+    }
+    for c in &chosen {
+        if let Some(p) = &c.problem {
+            text.push_str(&format!("WARNING: {}: {p}\n", c.name));
+        }
+    }
+    for p in &problems {
+        text.push_str(&format!("WARNING: {p}\n"));
+    }
+    Ok(Report::new(
+        text,
+        serde_json::json!({"caches": chosen, "problems": problems}),
+    ))
+}
+
+pub const SLAB_HEADER: &str =
+    "CACHE             OBJSIZE  ALLOCATED     TOTAL  SLABS  SSIZE  NAME\n";
+
+/// One cache line as crash prints it.
+pub fn slab_row(c: &kdive_kernel::slab::SlabCache) -> String {
+    format!(
+        "{:x} {:>8} {:>10} {:>9} {:>6} {:>5}k  {}\n",
+        c.addr,
+        c.object_size,
+        c.allocated,
+        c.total,
+        c.slabs,
+        c.slab_size / 1024,
+        c.name
+    )
 }
 
 /// Bytes as crash's `kmem -i` shows them: `0`, `256 KB`, `1.8 MB`, `717 MB`, `1.2 GB`.

@@ -387,8 +387,9 @@ fn foreach_runs_per_task_commands() {
     }
 }
 
-/// crash 8.0.6 (the lab's trixie build), run here on `kmem -i`; None when it is not installed.
-fn crash806(cap: &Path, cmd: &str) -> Option<String> {
+/// crash 8.0.6 (the lab's trixie build), run here on several commands in one session; each
+/// command's output by command. None when it is not installed.
+fn crash806(cap: &Path, cmds: &[&str]) -> Option<BTreeMap<String, String>> {
     let bin = std::env::var_os("HOME")
         .map(|h| PathBuf::from(h).join(".cache/kdive/peers/crash806"))
         .filter(|p| p.is_file())?;
@@ -402,34 +403,59 @@ fn crash806(cap: &Path, cmd: &str) -> Option<String> {
         .spawn()
         .ok()?;
     use std::io::Write;
-    child
-        .stdin
-        .take()?
-        .write_all(format!("{cmd}\n").as_bytes())
-        .ok()?;
+    let script: String = cmds
+        .iter()
+        .map(|c| format!("echo ===kdive=== {c}\n{c}\n"))
+        .collect();
+    child.stdin.take()?.write_all(script.as_bytes()).ok()?;
     let out = child.wait_with_output().ok()?;
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut map = BTreeMap::new();
+    let mut cur: Option<(String, String)> = None;
+    for line in text.lines() {
+        if let Some(c) = line.strip_prefix("===kdive=== ") {
+            if let Some((k, v)) = cur.take() {
+                map.insert(k, v);
+            }
+            cur = Some((c.to_string(), String::new()));
+        } else if let Some((_, v)) = cur.as_mut() {
+            v.push_str(line);
+            v.push('\n');
+        }
+    }
+    if let Some((k, v)) = cur {
+        map.insert(k, v);
+    }
+    Some(map)
 }
 
-/// `kmem -i` equals crash 8.0.6's table (run now, on the module-race capture of each kernel),
-/// and the filtered kdump gives the same numbers as the full ELF dump.
+/// `kmem -i` and `kmem -s` equal crash 8.0.6's (run now, on the module-race capture of each
+/// kernel), and the filtered kdump gives the same numbers as the full ELF dump.
 #[test]
-fn kmem_i_equals_crash_806() {
+fn kmem_equals_crash_806() {
     let Some(lab) = lab_dir() else { return };
     for cap in captures(&lab) {
         let mut s = session(&[cap.join("vmcore.elf")]);
-        let ours = run(&mut s, "kmem -i").text;
-        assert!(!ours.contains("WARNING"), "{}: {ours}", cap.display());
+        let ours_i = run(&mut s, "kmem -i").text;
+        let ours_s = run(&mut s, "kmem -s").text;
+        assert!(!ours_i.contains("WARNING"), "{}: {ours_i}", cap.display());
+        assert!(!ours_s.contains("WARNING"), "{}: {ours_s}", cap.display());
         if cap.join("kdump-zlib-d31").is_file() {
             let mut d = session(&[cap.join("kdump-zlib-d31")]);
-            assert_eq!(run(&mut d, "kmem -i").text, ours, "{}", cap.display());
+            assert_eq!(run(&mut d, "kmem -i").text, ours_i, "{}", cap.display());
+            assert_eq!(run(&mut d, "kmem -s").text, ours_s, "{}", cap.display());
         }
         if !cap.ends_with("module-race") {
             continue;
         }
-        match crash806(&cap, "kmem -i") {
-            Some(theirs) if theirs.contains("TOTAL MEM") => {
-                assert_eq!(ours, theirs, "{}: kmem -i", cap.display())
+        match crash806(&cap, &["kmem -i", "kmem -s"]) {
+            Some(theirs)
+                if theirs
+                    .get("kmem -i")
+                    .is_some_and(|t| t.contains("TOTAL MEM")) =>
+            {
+                assert_eq!(ours_i, theirs["kmem -i"], "{}: kmem -i", cap.display());
+                assert_eq!(ours_s, theirs["kmem -s"], "{}: kmem -s", cap.display());
             }
             _ => eprintln!("note: {}: crash 8.0.6 not available", cap.display()),
         }

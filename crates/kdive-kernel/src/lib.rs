@@ -13,6 +13,7 @@ pub mod open;
 pub mod panic;
 pub mod percpu;
 pub mod printk;
+pub mod slab;
 pub mod stack;
 pub mod taskmem;
 pub mod tasks;

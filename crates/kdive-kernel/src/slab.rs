@@ -1,0 +1,240 @@
+//! SLUB caches as `kmem -s` shows them: every `kmem_cache` on `slab_caches`, its object size,
+//! slab size (order of `oo`), and object counts — slabs and objects from each node's counters
+//! (`kmem_cache_node.nr_slabs`/`total_objects`), free objects from the node partial lists and
+//! each CPU's partial list (`objects - inuse` of each slab); allocated is the difference.
+
+use crate::list::walk_list;
+use crate::{Kernel, Result};
+
+/// One slab cache.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SlabCache {
+    pub addr: u64,
+    pub name: String,
+    pub object_size: u64,
+    /// Bytes per object including metadata and alignment (`kmem_cache.size`).
+    pub size: u64,
+    pub allocated: u64,
+    pub total: u64,
+    pub slabs: u64,
+    /// Bytes per slab (`PAGE_SIZE << order`).
+    pub slab_size: u64,
+    /// Why counts could not be read (they are then 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// Offsets used for every cache, resolved once.
+struct SlubLayout {
+    list: u64,
+    name: u64,
+    object_size: u64,
+    size: u64,
+    oo: u64,
+    node: u64,
+    cpu_slab: u64,
+    node_partial: u64,
+    node_nr_slabs: u64,
+    node_total_objects: u64,
+    slab_list: u64,
+    counters: u64,
+    slab_next: u64,
+    cpu_partial: Option<u64>,
+    /// `kmem_cache_cpu.freelist` and `.slab` (or `.page`): the CPU's active slab.
+    cpu_freelist: u64,
+    cpu_active: u64,
+    /// `kmem_cache.offset` (free pointer inside an object) and `.random` (hardened freelists).
+    free_offset: u64,
+    random: Option<u64>,
+    nodes: Vec<u32>,
+    cpus: Vec<u32>,
+    page_size: u64,
+}
+
+impl SlubLayout {
+    fn new(k: &Kernel) -> Result<SlubLayout> {
+        let o = |s: &str, m: &str| k.layout.offset(s, m);
+        let slab_struct = if k
+            .layout
+            .types()
+            .and_then(|t| t.find_struct("slab"))
+            .is_some()
+            && k.layout.has_member("slab", "slab_cache")
+        {
+            "slab"
+        } else {
+            "page"
+        };
+        let cpu_slab_member = if slab_struct == "slab" {
+            "slab"
+        } else {
+            "page"
+        };
+        let _ = cpu_slab_member;
+        Ok(SlubLayout {
+            list: o("kmem_cache", "list")?,
+            name: o("kmem_cache", "name")?,
+            object_size: o("kmem_cache", "object_size")?,
+            size: o("kmem_cache", "size")?,
+            oo: o("kmem_cache", "oo")?,
+            node: o("kmem_cache", "node")?,
+            cpu_slab: o("kmem_cache", "cpu_slab")?,
+            node_partial: o("kmem_cache_node", "partial")?,
+            node_nr_slabs: o("kmem_cache_node", "nr_slabs")?,
+            node_total_objects: o("kmem_cache_node", "total_objects")?,
+            slab_list: o(
+                slab_struct,
+                if slab_struct == "slab" {
+                    "slab_list"
+                } else {
+                    "lru"
+                },
+            )?,
+            counters: o(slab_struct, "counters")?,
+            slab_next: o(slab_struct, "next")?,
+            cpu_partial: o("kmem_cache_cpu", "partial").ok(),
+            cpu_freelist: o("kmem_cache_cpu", "freelist")?,
+            cpu_active: o("kmem_cache_cpu", cpu_slab_member)?,
+            free_offset: o("kmem_cache", "offset")?,
+            random: o("kmem_cache", "random").ok(),
+            nodes: k.node_online_map().unwrap_or_else(|_| vec![0]),
+            cpus: k
+                .cpu_counts()
+                .map(|c| c.present)
+                .unwrap_or_else(|_| vec![0]),
+            page_size: k.vmcoreinfo.page_size().unwrap_or(4096),
+        })
+    }
+}
+
+/// Upper bound on caches, slabs on one list.
+const MAX_CACHES: usize = 100_000;
+const MAX_SLABS: usize = 10_000_000;
+
+impl Kernel {
+    /// Every SLUB cache, newest first (the order of `slab_caches`).
+    pub fn slab_caches(&self) -> Result<(Vec<SlabCache>, Vec<String>)> {
+        let l = SlubLayout::new(self)?;
+        let head = self.symbol_addr("slab_caches")?;
+        let walk = walk_list(self, head, MAX_CACHES);
+        let mut problems = Vec::new();
+        if let Some(b) = walk.broken {
+            problems.push(format!("slab_caches: {b}"));
+        }
+        let mut out = Vec::new();
+        for node in walk.nodes {
+            let addr = node - l.list;
+            let name = self
+                .read_u64(addr + l.name, "kmem_cache.name")
+                .and_then(|p| self.read_cstr(p, 64, "kmem_cache.name string"))
+                .unwrap_or_else(|e| format!("(unreadable: {e})"));
+            let mut c = SlabCache {
+                addr,
+                name,
+                object_size: 0,
+                size: 0,
+                allocated: 0,
+                total: 0,
+                slabs: 0,
+                slab_size: 0,
+                problem: None,
+            };
+            if let Err(e) = self.fill_cache(&l, &mut c) {
+                c.problem = Some(e.to_string());
+            }
+            out.push(c);
+        }
+        Ok((out, problems))
+    }
+
+    fn fill_cache(&self, l: &SlubLayout, c: &mut SlabCache) -> Result<()> {
+        let a = c.addr;
+        c.object_size = self.read_u32(a + l.object_size, "kmem_cache.object_size")? as u64;
+        c.size = self.read_u32(a + l.size, "kmem_cache.size")? as u64;
+        let oo = self.read_u32(a + l.oo, "kmem_cache.oo")?;
+        c.slab_size = l.page_size << (oo >> 16).min(20);
+        let mut free = 0u64;
+        for &n in &l.nodes {
+            let node = self.read_u64(a + l.node + 8 * n as u64, "kmem_cache.node[]")?;
+            if node == 0 {
+                continue;
+            }
+            c.slabs += self.read_u64(node + l.node_nr_slabs, "kmem_cache_node.nr_slabs")?;
+            c.total +=
+                self.read_u64(node + l.node_total_objects, "kmem_cache_node.total_objects")?;
+            let partial = walk_list(self, node + l.node_partial, MAX_SLABS);
+            if let Some(b) = partial.broken {
+                return Err(crate::Error::Corrupt {
+                    what: format!("{} partial list", c.name),
+                    detail: b,
+                });
+            }
+            for s in partial.nodes {
+                free += self.slab_free(l, s - l.slab_list)?;
+            }
+        }
+        let pcpu = self.read_u64(a + l.cpu_slab, "kmem_cache.cpu_slab")?;
+        let fp_off = self.read_u32(a + l.free_offset, "kmem_cache.offset")? as u64;
+        let random = match l.random {
+            Some(r) => self.read_u64(a + r, "kmem_cache.random")?,
+            None => 0,
+        };
+        for &cpu in &l.cpus {
+            let kc = self.per_cpu_addr(pcpu, cpu)?;
+            // The active slab: objects the slab itself has free, plus the CPU's lockless freelist.
+            let active = self.read_u64(kc + l.cpu_active, "kmem_cache_cpu.slab")?;
+            if active != 0 {
+                let (objects, free_in_slab) = self.slab_counts(l, active)?;
+                let head = self.read_u64(kc + l.cpu_freelist, "kmem_cache_cpu.freelist")?;
+                free += free_in_slab + self.freelist_len(head, fp_off, random, objects)?;
+            }
+            if let Some(cp) = l.cpu_partial {
+                let mut s = self.read_u64(kc + cp, "kmem_cache_cpu.partial")?;
+                let mut n = 0;
+                while s != 0 && n < MAX_SLABS {
+                    free += self.slab_free(l, s)?;
+                    s = self.read_u64(s + l.slab_next, "slab.next")?;
+                    n += 1;
+                }
+            }
+        }
+        c.allocated = c.total.saturating_sub(free);
+        Ok(())
+    }
+
+    /// `objects - inuse` of one slab (`counters`: inuse:16, objects:15, frozen:1).
+    fn slab_free(&self, l: &SlubLayout, slab: u64) -> Result<u64> {
+        Ok(self.slab_counts(l, slab)?.1)
+    }
+
+    /// (objects, objects - inuse) of one slab.
+    fn slab_counts(&self, l: &SlubLayout, slab: u64) -> Result<(u64, u64)> {
+        let v = self.read_u32(slab + l.counters, "slab.counters")?;
+        let inuse = (v & 0xffff) as u64;
+        let objects = ((v >> 16) & 0x7fff) as u64;
+        Ok((objects, objects.saturating_sub(inuse)))
+    }
+
+    /// Length of a SLUB freelist: each free object holds the next one's address at `offset`,
+    /// XORed with the cache's `random` and the byte-swapped address it is stored at when
+    /// freelists are hardened. Stops at NULL, at a loop, or after `max` objects.
+    fn freelist_len(&self, head: u64, offset: u64, random: u64, max: u64) -> Result<u64> {
+        let mut n = 0;
+        let mut cur = head;
+        while cur != 0 && n < max.max(1) {
+            n += 1;
+            let at = cur + offset;
+            let raw = self.read_u64(at, "slab free pointer")?;
+            let next = if random != 0 {
+                raw ^ random ^ at.swap_bytes()
+            } else {
+                raw
+            };
+            if next == cur {
+                break;
+            }
+            cur = next;
+        }
+        Ok(n)
+    }
+}
