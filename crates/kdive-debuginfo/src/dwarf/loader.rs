@@ -101,6 +101,8 @@ struct State {
     dies: FxMap<u64, TypeId>,
     /// (qualifier tag, target) → the qualified type, so `const char` exists once.
     quals: FxMap<(u16, TypeId), TypeId>,
+    /// Declarations whose definition was looked for and not found (opaque types).
+    no_definition: FxMap<(EntryKind, String), ()>,
 }
 
 /// DWARF types for a [`crate::TypeStore`].
@@ -398,20 +400,35 @@ impl Conv<'_> {
             } => (EntryKind::Enum, n.clone()),
             _ => return None,
         };
-        let (die, _) = self.find_die(&name, &[kind])?;
+        if depth > MAX_DEPTH || self.st.no_definition.contains_key(&(kind, name.clone())) {
+            return None;
+        }
+        let Some((die, _)) = self.find_die(&name, &[kind]) else {
+            // Opaque: no unit defines it; do not search again.
+            self.st.no_definition.insert((kind, name), ());
+            return None;
+        };
         let full = self.convert(die, true, depth + 1);
-        (!self.g.ty(full).is_declaration()).then_some(full)
+        if self.g.ty(full).is_declaration() {
+            // The index's best entry is itself a declaration.
+            self.st.no_definition.insert((kind, name), ());
+            return None;
+        }
+        Some(full)
     }
 
     /// Converts the type DIE at `off`. `deep`: the caller holds it by value.
     fn convert(&mut self, off: u64, deep: bool, depth: u32) -> TypeId {
+        if depth > MAX_DEPTH {
+            return self.st.dies.get(&off).copied().unwrap_or(TypeId::VOID);
+        }
         if let Some(&id) = self.st.dies.get(&off) {
             if deep {
                 self.ensure_complete(id, depth);
             }
             return id;
         }
-        if depth > MAX_DEPTH || self.budget == 0 {
+        if self.budget == 0 {
             return TypeId::VOID;
         }
         self.budget -= 1;

@@ -520,3 +520,38 @@ fn hostile_bytes_do_not_panic() {
         let _ = index_raw_sections(&info, &a, b"");
     }
 }
+
+#[test]
+fn hostile_dwarf_through_the_loader() {
+    // Flip bytes of .debug_info behind a valid ELF; every load must return, not panic or hang.
+    let dir = tempfile::tempdir().unwrap();
+    let good = debug_info();
+    let abbrev = abbrevs();
+    for i in (0..good.len()).step_by(3) {
+        for v in [0u8, 0x13, 0xff] {
+            let mut info = good.clone();
+            info[i] = v;
+            let bytes = elf(&[
+                (".debug_info", &info),
+                (".debug_abbrev", &abbrev),
+                (".debug_str", b"int\0"),
+            ]);
+            let p = dir.path().join("hostile");
+            std::fs::write(&p, bytes).unwrap();
+            let info = open(&p, None);
+            let s = store(&info);
+            for t in ["struct foo", "foo_t", "enum color", "cb_t", "struct bar *"] {
+                if let Some(id) = s.find_type(t) {
+                    s.with_graph(|g| {
+                        let _ = g.type_name(id);
+                        let _ = g.size_of(id);
+                    });
+                    let _ = s.complete(id);
+                }
+            }
+            let _ = s.variable("the_foo");
+            let _ = s.function("do_it");
+            let _ = info.function_at(0x1010);
+        }
+    }
+}
