@@ -2,7 +2,8 @@
 # Benchmarks `kdive save` against makedumpfile on the same full ELF vmcore, in one run:
 #   makedumpfile -c -d 31, -l -d 31, -c -d 31 --num-threads 2   vs   kdive save -d 31 zstd/zlib/lzo
 # Prints median wall time and peak RSS (/usr/bin/time) of RUNS runs, output size, and ratios:
-# size vs makedumpfile -c, time vs makedumpfile -l, RSS vs makedumpfile's highest.
+# size vs makedumpfile -c, time (wall, and CPU = user + sys, which a loaded machine disturbs
+# less) vs makedumpfile -l, RSS vs makedumpfile's highest.
 # DUMP=path overrides the lab dump (e.g. a 2 GiB guest's vmcore).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,29 +17,34 @@ if [ -z "${DUMP:-}" ]; then
 	DUMP=$(bash lab/lab.sh path "$KERNEL" "$SCENARIO")/vmcore.elf
 fi
 [ -f "$DUMP" ] || { echo "no dump at $DUMP (run lab/lab.sh, or set DUMP=)" >&2; exit 1; }
-cargo build --release -q -p kdive-cli
-KDIVE=$PWD/target/release/kdive
+# `kdive-save` is `kdive save` as a stand-alone binary (the same code, built alone).
+cargo build --release -q -p kdive-save --bin kdive-save
+KDIVE=$PWD/target/release/kdive-save
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/bench-save.XXXXXX")
 trap 'rm -rf "$OUT"' EXIT
 cat "$DUMP" >/dev/null # page cache warm for everyone
 
-declare -A SECS RSS SIZE
+declare -A SECS RSS SIZE CPU
 # measure NAME OUTFILE CMD... : RUNS runs (OUTFILE removed before each); median time, max RSS.
 measure() {
 	local name=$1 outf=$2; shift 2
-	local times=() rss=0 out
+	local times=() cpus=() rss=0 out
 	for _ in $(seq "$RUNS"); do
 		rm -f "$outf"
-		out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+		/usr/bin/time -o "$OUT/time" -f '%e %M %U %S' "$@" >/dev/null 2>/dev/null
+		read -r e m u s <"$OUT/time"
+		out="$e $m"
+		cpus+=("$(echo "$u + $s" | bc -l)")
 		[ -s "$outf" ] || { echo "$name: no output written" >&2; exit 1; }
 		times+=("${out% *}")
 		local r=${out#* }; (( r > rss )) && rss=$r
 	done
 	SECS[$name]=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+	CPU[$name]=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 	RSS[$name]=$rss
 	SIZE[$name]=$(stat -c %s "$outf")
-	printf '%-34s %9.1f MB %8.3f s %8.1f MB RSS\n' "$name" "$(echo "${SIZE[$name]}/1000000" | bc -l)" \
-		"${SECS[$name]}" "$(echo "$rss/1024" | bc -l)"
+	printf '%-40s %7.1f MB %7.3f s wall %7.3f s CPU %6.1f MB RSS\n' "$name" \
+		"$(echo "${SIZE[$name]}/1000000" | bc -l)" "${SECS[$name]}" "${CPU[$name]}" "$(echo "$rss/1024" | bc -l)"
 }
 
 echo "dump: $DUMP ($(( $(stat -c %s "$DUMP") / 1000000 )) MB), $(nproc) CPUs, $RUNS runs each (median time, max RSS)"
@@ -46,7 +52,7 @@ measure "makedumpfile -c -d 31" "$OUT/m-c" makedumpfile -c -d 31 "$DUMP" "$OUT/m
 measure "makedumpfile -l -d 31" "$OUT/m-l" makedumpfile -l -d 31 "$DUMP" "$OUT/m-l"
 measure "makedumpfile -c -d 31 --num-threads 2" "$OUT/m-c2" makedumpfile -c -d 31 --num-threads 2 "$DUMP" "$OUT/m-c2"
 for c in zstd zlib lzo; do
-	measure "kdive save -d 31 --compress $c" "$OUT/k-$c" "$KDIVE" save -q -d 31 --compress "$c" "$DUMP" "$OUT/k-$c"
+	measure "kdive save -d 31 --compress $c" "$OUT/k-$c" "$KDIVE" -q -d 31 --compress "$c" "$DUMP" "$OUT/k-$c"
 done
 
 mrss=0
@@ -54,11 +60,12 @@ for n in "makedumpfile -c -d 31" "makedumpfile -l -d 31" "makedumpfile -c -d 31 
 	(( ${RSS[$n]} > mrss )) && mrss=${RSS[$n]}
 done
 echo
-echo "ratios (kdive / makedumpfile): size vs -c, time vs -l, peak RSS vs makedumpfile's highest"
+echo "ratios (kdive / makedumpfile): size vs -c, wall and CPU time vs -l, peak RSS vs makedumpfile's highest"
 for c in zstd zlib lzo; do
 	n="kdive save -d 31 --compress $c"
-	printf '%-34s size %.3f  time %.2f  RSS %.2f\n' "$n" \
+	printf '%-34s size %.3f  wall %.2f  CPU %.2f  RSS %.2f\n' "$n" \
 		"$(echo "${SIZE[$n]}/${SIZE["makedumpfile -c -d 31"]}" | bc -l)" \
 		"$(echo "${SECS[$n]}/${SECS["makedumpfile -l -d 31"]}" | bc -l)" \
+		"$(echo "${CPU[$n]}/${CPU["makedumpfile -l -d 31"]}" | bc -l)" \
 		"$(echo "${RSS[$n]}/$mrss" | bc -l)"
 done
