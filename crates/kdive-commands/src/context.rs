@@ -55,7 +55,7 @@ impl TaskTable {
     pub fn marker(&self, t: &Task) -> Option<&'static str> {
         if self.panic.as_ref().map(|p| p.task) == Some(t.addr) {
             Some(if self.sysrq { "SYSRQ" } else { "PANIC" })
-        } else if self.is_active(t.addr) && !t.idle {
+        } else if self.is_active(t.addr) {
             Some("ACTIVE")
         } else {
             None

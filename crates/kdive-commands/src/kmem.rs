@@ -9,6 +9,20 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
     match args.first().map(String::as_str) {
         Some("-i") if args.len() == 1 => meminfo(s),
         Some("-s") => slabs(s, &args[1..]),
+        Some(a) if !a.starts_with('-') => {
+            let mut r = Report::default();
+            let mut items = Vec::new();
+            for (i, a) in args.iter().enumerate() {
+                let one = address(s, a)?;
+                if i > 0 {
+                    r.text.push('\n');
+                }
+                r.text.push_str(&one.text);
+                items.push(one.json);
+            }
+            r.json = serde_json::Value::Array(items);
+            Ok(r)
+        }
         _ => Err(CmdError::Usage(format!("kmem: usage: {USAGE}"))),
     }
 }
@@ -27,7 +41,7 @@ fn slabs(s: &mut Session, names: &[String]) -> Result<Report, CmdError> {
     let (caches, problems) = s.kernel.slab_caches()?;
     let chosen: Vec<_> = caches
         .iter()
-        .filter(|c| names.is_empty() || names.iter().any(|n| *n == c.name))
+        .filter(|c| names.is_empty() || names.contains(&c.name))
         .collect();
     if chosen.is_empty() && !names.is_empty() {
         return Err(CmdError::Usage(format!(
@@ -68,6 +82,93 @@ pub fn slab_row(c: &kdive_kernel::slab::SlabCache) -> String {
         c.slab_size / 1024,
         c.name
     )
+}
+
+/// `kmem ADDRESS`: what the address is — a kernel symbol, an object in a slab cache (and
+/// whether it is allocated), a task — and the `struct page` holding it.
+fn address(s: &mut Session, arg: &str) -> Result<Report, CmdError> {
+    let va = u64::from_str_radix(arg.trim_start_matches("0x"), 16)
+        .map_err(|_| CmdError::Usage(format!("kmem: invalid address: {arg}")))?;
+    let table = s.tasks.table(&s.kernel)?;
+    let k = &s.kernel;
+    let mut text = String::new();
+    let mut json = serde_json::json!({"address": format!("{va:x}")});
+    if let Some((sym, off)) = k
+        .symbols
+        .lookup_addr(va)
+        .filter(|(sym, off)| *off < sym.size.max(1) || (sym.size == 0 && *off < 4096))
+    {
+        // Of several names for one address (jiffies, jiffies_64), the shortest, as crash shows.
+        let sym = k
+            .symbols
+            .iter()
+            .filter(|x| x.addr == sym.addr)
+            .min_by_key(|x| (x.name.len(), x.name.to_string()))
+            .unwrap_or(sym);
+        let name = if off > 0 {
+            format!("{}+{off}", sym.name)
+        } else {
+            sym.name.to_string()
+        };
+        text.push_str(&format!(
+            "{va:x} ({}) {name}\n\n",
+            sym.kind.nm_letter(sym.global)
+        ));
+        json["symbol"] = serde_json::json!(name);
+    }
+    match k.slab_object(va) {
+        Ok(Some(o)) => {
+            text.push_str(SLAB_HEADER);
+            text.push_str(&slab_row(&o.cache));
+            text.push_str("  SLAB              MEMORY            NODE  TOTAL  ALLOCATED  FREE\n");
+            text.push_str(&format!(
+                "  {:x}  {:x}  {:>4}  {:>5}  {:>9}  {:>4}\n",
+                o.slab, o.memory, o.node, o.objects, o.allocated, o.free
+            ));
+            text.push_str("  FREE / [ALLOCATED]\n");
+            if o.object_free {
+                text.push_str(&format!("   {:x}\n\n", o.object));
+            } else {
+                text.push_str(&format!("  [{:x}]\n\n", o.object));
+            }
+            json["slab"] = serde_json::to_value(&o).unwrap_or_default();
+        }
+        Ok(None) => {}
+        Err(e) => json["slab_error"] = serde_json::json!(e.to_string()),
+    }
+    let task = table
+        .by_addr(va)
+        .or_else(|| {
+            json["slab"]["object"]
+                .as_u64()
+                .and_then(|o| table.by_addr(o))
+        })
+        .cloned();
+    if let Some(t) = task {
+        text.push_str(&table.context_block(k, &t));
+        text.push('\n');
+        json["task"] = serde_json::json!({"pid": t.pid, "task": format!("{:x}", t.addr)});
+    }
+    match k.page_info(va) {
+        Ok(p) => {
+            text.push_str("      PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS\n");
+            let names = if p.names.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", p.names.join(","))
+            };
+            text.push_str(&format!(
+                "{:x} {:>8x} {:>16x} {:>8x} {:>2} {:x}{names}\n",
+                p.page, p.phys, p.mapping, p.index, p.count, p.flags
+            ));
+            json["page"] = serde_json::to_value(&p).unwrap_or_default();
+        }
+        Err(e) => {
+            text.push_str(&format!("kmem: {va:x}: {e}\n"));
+            json["page_error"] = serde_json::json!(e.to_string());
+        }
+    }
+    Ok(Report::new(text, json))
 }
 
 /// Bytes as crash's `kmem -i` shows them: `0`, `256 KB`, `1.8 MB`, `717 MB`, `1.2 GB`.

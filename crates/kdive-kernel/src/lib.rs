@@ -10,6 +10,7 @@ pub mod meminfo;
 pub mod memory;
 pub mod modules;
 pub mod open;
+pub mod page;
 pub mod panic;
 pub mod percpu;
 pub mod printk;

@@ -238,3 +238,115 @@ impl Kernel {
         Ok(n)
     }
 }
+
+/// Where an address lies inside a slab.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SlabObject {
+    pub cache: SlabCache,
+    /// The slab's head `struct page` (`struct slab`).
+    pub slab: u64,
+    /// Start of the slab's memory.
+    pub memory: u64,
+    pub node: u32,
+    pub objects: u64,
+    pub allocated: u64,
+    pub free: u64,
+    /// Start of the object holding the address.
+    pub object: u64,
+    pub object_free: bool,
+}
+
+impl Kernel {
+    /// The slab object holding `va`, when `va` is in a page owned by a SLUB cache (its head
+    /// page's `slab_cache` is one of the caches on `slab_caches`).
+    pub fn slab_object(&self, va: u64) -> Result<Option<SlabObject>> {
+        let l = SlubLayout::new(self)?;
+        let page = self.page_info(va)?;
+        let sc = self
+            .layout
+            .offset("slab", "slab_cache")
+            .or_else(|_| self.layout.offset("page", "slab_cache"))?;
+        let cache_addr = self.read_u64(page.head + sc, "slab.slab_cache")?;
+        let (caches, _) = self.slab_caches()?;
+        let Some(mut cache) = caches.into_iter().find(|c| c.addr == cache_addr) else {
+            return Ok(None);
+        };
+        let slab = page.head;
+        let memory = self.mem.ptov(self.page_to_phys(slab)?)?;
+        let (objects, mut free) = self.slab_counts(&l, slab)?;
+        // Free objects: the slab's freelist, plus a CPU's lockless freelist if it is active there.
+        let fp_off = self.read_u32(cache.addr + l.free_offset, "kmem_cache.offset")? as u64;
+        let random = match l.random {
+            Some(r) => self.read_u64(cache.addr + r, "kmem_cache.random")?,
+            None => 0,
+        };
+        let freelist_off = self
+            .layout
+            .offset("slab", "freelist")
+            .or_else(|_| self.layout.offset("page", "freelist"))?;
+        let mut free_objs = self.freelist(
+            self.read_u64(slab + freelist_off, "slab.freelist")?,
+            fp_off,
+            random,
+            objects,
+        )?;
+        let pcpu = self.read_u64(cache.addr + l.cpu_slab, "kmem_cache.cpu_slab")?;
+        for &cpu in &l.cpus {
+            let kc = self.per_cpu_addr(pcpu, cpu)?;
+            if self.read_u64(kc + l.cpu_active, "kmem_cache_cpu.slab")? == slab {
+                let head = self.read_u64(kc + l.cpu_freelist, "kmem_cache_cpu.freelist")?;
+                let cpu_free = self.freelist(head, fp_off, random, objects)?;
+                free += cpu_free.len() as u64;
+                free_objs.extend(cpu_free);
+            }
+        }
+        let size = cache.size.max(1);
+        let object = memory + (va - memory) / size * size;
+        let node = self.phys_node(page.phys).unwrap_or(0);
+        cache.problem = None;
+        Ok(Some(SlabObject {
+            cache,
+            slab,
+            memory,
+            node,
+            objects,
+            allocated: objects.saturating_sub(free),
+            free,
+            object,
+            object_free: free_objs.contains(&object),
+        }))
+    }
+
+    /// The NUMA node whose span holds physical address `phys`.
+    pub fn phys_node(&self, phys: u64) -> Result<u32> {
+        let pfn = phys / self.vmcoreinfo.page_size().unwrap_or(4096);
+        let start = self.layout.offset("pglist_data", "node_start_pfn")?;
+        let spanned = self.layout.offset("pglist_data", "node_spanned_pages")?;
+        let id = self.layout.offset("pglist_data", "node_id")?;
+        for pgdat in self.node_pgdats()? {
+            let s = self.read_u64(pgdat + start, "pglist_data.node_start_pfn")?;
+            let n = self.read_u64(pgdat + spanned, "pglist_data.node_spanned_pages")?;
+            if pfn >= s && pfn < s + n {
+                return self.read_u32(pgdat + id, "pglist_data.node_id");
+            }
+        }
+        Ok(0)
+    }
+
+    /// The objects on a SLUB freelist (see `freelist_len`).
+    fn freelist(&self, head: u64, offset: u64, random: u64, max: u64) -> Result<Vec<u64>> {
+        let mut out = Vec::new();
+        let mut cur = head;
+        while cur != 0 && (out.len() as u64) < max.max(1) && !out.contains(&cur) {
+            out.push(cur);
+            let at = cur + offset;
+            let raw = self.read_u64(at, "slab free pointer")?;
+            cur = if random != 0 {
+                raw ^ random ^ at.swap_bytes()
+            } else {
+                raw
+            };
+        }
+        Ok(out)
+    }
+}
