@@ -4,12 +4,16 @@
 
 pub mod bt;
 pub mod context;
+pub mod dis;
+pub mod disasm;
+pub mod disassemble;
 pub mod error;
 pub mod eval_ctx;
 pub mod foreach;
 pub mod kmem;
 pub mod log;
 pub mod modcmd;
+pub mod modload;
 pub mod print;
 pub mod ps;
 pub mod ptype;
@@ -17,6 +21,7 @@ pub mod rd;
 pub mod registry;
 pub mod report;
 pub mod session;
+pub mod source;
 pub mod structcmd;
 pub mod sym;
 pub mod sys;

@@ -5,7 +5,7 @@ use crate::{CmdError, Report, Session};
 use kdive_kernel::modules::taint_string;
 use serde_json::json;
 
-pub const USAGE: &str = "mod [-t]";
+pub const USAGE: &str = "mod [-t] | -s NAME [FILE] | -S [DIR] | -d NAME | -D";
 
 /// `s` centred in `width` columns, the extra space on the right (crash's CENTER).
 fn center(s: &str, width: usize) -> String {
@@ -14,6 +14,13 @@ fn center(s: &str, width: usize) -> String {
 }
 
 pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
+    match args.first().map(String::as_str) {
+        Some("-s") => return crate::modload::run_s(s, &args[1..]),
+        Some("-S") => return crate::modload::run_big_s(s, &args[1..]),
+        Some("-d") => return crate::modload::run_d(s, &args[1..]),
+        Some("-D") => return crate::modload::run_big_d(s, &args[1..]),
+        _ => {}
+    }
     let taints = match args {
         [] => false,
         [t] if t == "-t" => true,
@@ -24,8 +31,16 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
             )))
         }
     };
+    table(s, taints, None)
+}
+
+/// crash's module table (or `-t` taints); `only`: just these modules (`mod -s`).
+pub fn table(s: &mut Session, taints: bool, only: Option<&[String]>) -> Result<Report, CmdError> {
     let k = &s.kernel;
-    let list = k.modules()?;
+    let mut list = k.modules()?;
+    if let Some(only) = only {
+        list.modules.retain(|m| only.contains(&m.name));
+    }
     let letters = k.taint_letters();
     let name_w = list
         .modules
@@ -68,15 +83,12 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
             "SIZE"
         ));
         for m in &list.modules {
+            // crash ends a loaded object file's path with a space.
             let object = k
-                .modules
+                .module_debug
                 .iter()
-                .find(|p| {
-                    p.file_stem()
-                        .map(|st| st.to_string_lossy().replace('-', "_") == m.name)
-                        .unwrap_or(false)
-                })
-                .map(|p| p.display().to_string())
+                .find(|d| d.name == m.name)
+                .map(|d| format!("{} ", d.path.display()))
                 .unwrap_or_else(|| "(not loaded)  [CONFIG_KALLSYMS]".into());
             text.push_str(&format!(
                 "{:x}  {:<name_w$}  {:x}  {:>size_w$}  {object}\n",
@@ -97,6 +109,8 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
                 "base": format!("{:x}", m.base),
                 "size": m.size,
                 "taints": taint_string(m.taints, &letters),
+                "object_file": k.module_debug.iter().find(|d| d.name == m.name)
+                    .map(|d| d.path.display().to_string()),
             })
         })
         .collect();

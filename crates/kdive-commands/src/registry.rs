@@ -128,6 +128,30 @@ pub static COMMANDS: &[Command] = &[
         run: crate::kmem::run,
     },
     Command {
+        name: "dis",
+        summary: "disassemble (crash): FUNC, ADDR [COUNT]; -l source lines, -r up to ADDR",
+        usage: crate::dis::USAGE,
+        run: crate::dis::run,
+    },
+    Command {
+        name: "disassemble",
+        summary: "disassemble a function as gdb does: /m /s source lines, /r raw bytes",
+        usage: crate::disassemble::USAGE,
+        run: crate::disassemble::run,
+    },
+    Command {
+        name: "add-symbol-file",
+        summary: "load a module's .ko debug info at the given section addresses (gdb)",
+        usage: crate::modload::ADD_SYMBOL_FILE_USAGE,
+        run: crate::modload::run_add_symbol_file,
+    },
+    Command {
+        name: "directory",
+        summary: "add directories searched for source files (gdb)",
+        usage: "directory [DIR[:DIR]...]",
+        run: crate::source::run_directory,
+    },
+    Command {
         name: "q",
         summary: "quit",
         usage: "q",

@@ -20,6 +20,8 @@ pub struct Session {
     pub stacks: Option<std::sync::Arc<kdive_kernel::stack::StackContext>>,
     /// The task table `ps`, `set`, `task` and `foreach` share.
     pub tasks: crate::context::TaskCache,
+    /// gdb's `set substitute-path` rules and `directory` list, for source lines.
+    pub source_paths: crate::source::SourcePaths,
 }
 
 impl Session {
@@ -30,6 +32,7 @@ impl Session {
             current_task: None,
             stacks: None,
             tasks: Default::default(),
+            source_paths: Default::default(),
         }
     }
 

@@ -117,6 +117,9 @@ fn context_report(s: &Session, table: &TaskTable, t: &Task) -> Report {
 }
 
 pub fn run_set(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
+    if args.first().is_some_and(|a| a == "substitute-path") {
+        return crate::source::set_substitute_path(s, &args[1..]);
+    }
     let table = s.tasks.table(&s.kernel)?;
     match args {
         [] => {

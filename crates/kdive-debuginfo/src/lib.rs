@@ -5,6 +5,7 @@ pub mod btf;
 pub mod dwarf;
 pub mod elf;
 pub mod kallsyms;
+pub mod ko;
 pub mod store;
 pub mod symbols;
 pub mod types;

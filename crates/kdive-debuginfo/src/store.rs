@@ -7,7 +7,7 @@
 //! for short reads and ask again after any call that may load.
 
 use crate::types::{Type, TypeGraph, TypeId};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 /// What a type source knows about a named variable or function.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,10 +35,13 @@ pub trait TypeLoader: Send + Sync {
     fn describe(&self) -> String;
 }
 
-/// Types from BTF and/or a lazy loader, behind one lock.
+/// Types from BTF and/or a lazy loader, behind one lock; more loaders (modules' DWARF) can be
+/// added later and are asked after the first, in the order added.
 pub struct TypeStore {
     graph: RwLock<TypeGraph>,
     loader: Option<Box<dyn TypeLoader>>,
+    /// Loaders added at run time (`mod -s`), by key (the module name).
+    extra: RwLock<Vec<(String, Arc<dyn TypeLoader>)>>,
 }
 
 impl TypeStore {
@@ -46,11 +49,63 @@ impl TypeStore {
         TypeStore {
             graph: RwLock::new(graph),
             loader,
+            extra: RwLock::new(Vec::new()),
         }
     }
 
+    /// Adds a loader asked after the existing ones, replacing one added with the same key.
+    pub fn add_loader(&self, key: &str, loader: Arc<dyn TypeLoader>) {
+        let mut e = self.extra.write().unwrap_or_else(|e| e.into_inner());
+        e.retain(|(k, _)| k != key);
+        e.push((key.to_string(), loader));
+    }
+
+    /// Removes the loader added with `key`; types it already added stay in the graph.
+    pub fn remove_loader(&self, key: &str) -> bool {
+        let mut e = self.extra.write().unwrap_or_else(|e| e.into_inner());
+        let n = e.len();
+        e.retain(|(k, _)| k != key);
+        e.len() != n
+    }
+
+    /// Keys of the loaders added with [`add_loader`](Self::add_loader).
+    pub fn extra_loaders(&self) -> Vec<String> {
+        let e = self.extra.read().unwrap_or_else(|e| e.into_inner());
+        e.iter().map(|(k, _)| k.clone()).collect()
+    }
+
+    /// Appends the own types of `split` (a module's split BTF over this store's base graph) to
+    /// the graph, renumbering its ids; returns how many were added. Ids below the base's
+    /// count are the base's and stay as they are.
+    pub fn merge_split(&self, split: &TypeGraph) -> usize {
+        let mut g = self.graph.write().unwrap_or_else(|e| e.into_inner());
+        let first = split.first_id().0;
+        let shift = g.len() as u32;
+        let map = |id: TypeId| {
+            if id.0 >= first {
+                TypeId(id.0 - first + shift)
+            } else {
+                id
+            }
+        };
+        let own: Vec<Type> = (first..split.len() as u32)
+            .map(|i| crate::types::remap_refs(split.ty(TypeId(i)), map))
+            .collect();
+        let n = own.len();
+        for t in own {
+            g.add(t);
+        }
+        n
+    }
+
+    /// Every loader, first the one given at creation.
+    fn loaders(&self) -> Vec<Arc<dyn TypeLoader>> {
+        let e = self.extra.read().unwrap_or_else(|e| e.into_inner());
+        e.iter().map(|(_, l)| l.clone()).collect()
+    }
+
     pub fn has_loader(&self) -> bool {
-        self.loader.is_some()
+        self.loader.is_some() || !self.extra_loaders().is_empty()
     }
 
     pub fn loader_description(&self) -> Option<String> {
@@ -100,6 +155,12 @@ impl TypeStore {
                 return Some(id);
             }
         }
+        for l in self.loaders() {
+            let mut g = self.graph.write().unwrap_or_else(|e| e.into_inner());
+            if let Some(id) = l.load_type(&mut g, name) {
+                return Some(id);
+            }
+        }
         self.with_graph(|g| g.find_type_by_name(name))
     }
 
@@ -118,12 +179,24 @@ impl TypeStore {
                 return full;
             }
         }
+        for l in self.loaders() {
+            let mut g = self.graph.write().unwrap_or_else(|e| e.into_inner());
+            if let Some(full) = l.complete(&mut g, resolved) {
+                return full;
+            }
+        }
         resolved
     }
 
     /// The type of a global variable: the loader's (DWARF) answer, else BTF's `Var` (per-CPU only).
     pub fn variable(&self, name: &str) -> Option<TypedSymbol> {
         if let Some(l) = &self.loader {
+            let mut g = self.graph.write().unwrap_or_else(|e| e.into_inner());
+            if let Some(v) = l.load_variable(&mut g, name) {
+                return Some(v);
+            }
+        }
+        for l in self.loaders() {
             let mut g = self.graph.write().unwrap_or_else(|e| e.into_inner());
             if let Some(v) = l.load_variable(&mut g, name) {
                 return Some(v);
@@ -145,6 +218,12 @@ impl TypeStore {
     /// The type of a function: the loader's answer, else BTF's `Func` prototype.
     pub fn function(&self, name: &str) -> Option<TypedSymbol> {
         if let Some(l) = &self.loader {
+            let mut g = self.graph.write().unwrap_or_else(|e| e.into_inner());
+            if let Some(f) = l.load_function(&mut g, name) {
+                return Some(f);
+            }
+        }
+        for l in self.loaders() {
             let mut g = self.graph.write().unwrap_or_else(|e| e.into_inner());
             if let Some(f) = l.load_function(&mut g, name) {
                 return Some(f);

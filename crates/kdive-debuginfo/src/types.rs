@@ -910,6 +910,32 @@ impl TypeGraph {
 /// The usual C spelling of an integer type name, as gdb prints it: DWARF/BTF say
 /// `long unsigned int`, C programmers and gdb say `unsigned long`. Names that are not made of
 /// integer keywords are returned unchanged. Type sources store Int names in this spelling.
+/// A copy of `t` with every type id it refers to passed through `map` (merging one graph's
+/// types into another).
+pub fn remap_refs(t: &Type, map: impl Fn(TypeId) -> TypeId) -> Type {
+    let mut t = t.clone();
+    match &mut t {
+        Type::Void | Type::Int { .. } | Type::Float { .. } | Type::Enum { .. } => {}
+        Type::Pointer { target }
+        | Type::Typedef { target, .. }
+        | Type::Const { target }
+        | Type::Volatile { target }
+        | Type::Restrict { target }
+        | Type::TypeTag { target, .. }
+        | Type::DeclTag { target, .. } => *target = map(*target),
+        Type::Array { elem, .. } => *elem = map(*elem),
+        Type::Struct(c) | Type::Union(c) => c.members.iter_mut().for_each(|m| m.ty = map(m.ty)),
+        Type::Function { ret, params, .. } => {
+            *ret = map(*ret);
+            params.iter_mut().for_each(|p| p.1 = map(p.1));
+        }
+        Type::Func { proto, .. } => *proto = map(*proto),
+        Type::Var { ty, .. } => *ty = map(*ty),
+        Type::Datasec { vars, .. } => vars.iter_mut().for_each(|v| v.var = map(v.var)),
+    }
+    t
+}
+
 pub fn c_int_name(name: &str) -> Cow<'_, str> {
     const WORDS: [&str; 8] = [
         "unsigned", "signed", "long", "short", "int", "char", "__int128", "_Bool",

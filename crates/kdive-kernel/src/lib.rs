@@ -8,6 +8,7 @@ pub mod layout;
 pub mod list;
 pub mod meminfo;
 pub mod memory;
+pub mod moddebug;
 pub mod modules;
 pub mod open;
 pub mod page;

@@ -34,6 +34,8 @@ pub struct Kernel {
     pub vmlinux: Option<PathBuf>,
     pub dump_paths: Vec<PathBuf>,
     pub modules: Vec<PathBuf>,
+    /// Modules whose `.ko` debug info is loaded (`mod -s`, or found at open).
+    pub module_debug: Vec<Arc<crate::moddebug::ModuleDebug>>,
     /// One line per source of knowledge in use ("symbols: vmlinux ELF symbol table (N)").
     pub sources: Vec<String>,
     /// Things the user should know that did not stop the open.
@@ -110,7 +112,7 @@ impl Kernel {
                 t_syms - t_dump
             ));
         }
-        Ok(Kernel {
+        let mut k = Kernel {
             dump,
             mem,
             vmcoreinfo,
@@ -121,9 +123,14 @@ impl Kernel {
             vmlinux,
             dump_paths,
             modules,
+            module_debug: Vec::new(),
             sources,
             warnings,
-        })
+        };
+        if std::env::var_os("KDIVE_NO_MODULE_AUTOLOAD").is_none() {
+            k.autoload_modules();
+        }
+        Ok(k)
     }
 
     /// Address of a kernel symbol, or an error naming it.

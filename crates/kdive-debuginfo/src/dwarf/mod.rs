@@ -16,12 +16,15 @@ pub mod cache;
 pub mod index;
 mod lines;
 mod loader;
+mod relocated;
+mod rows;
 mod scan;
 
 pub use cache::{default_cache_dir, CacheReject, IndexKey};
 pub use index::{BuildStats, Entry, EntryKind};
 pub use lines::{Frame, FunctionRange};
 pub use loader::DwarfLoader;
+pub use rows::{LineRow, LineTable};
 
 use crate::elf::VmlinuxElf;
 use cache::StoredIndex;
@@ -104,6 +107,8 @@ pub struct DwarfInfo {
     path: PathBuf,
     // Keeps the mapping every `R` above borrows from alive; dropped last.
     _elf: Arc<VmlinuxElf>,
+    /// Relocated section copies (modules) that `dwarf` borrows from.
+    _owned: Vec<Vec<u8>>,
 }
 
 impl std::fmt::Debug for DwarfInfo {
@@ -176,6 +181,7 @@ impl DwarfInfo {
                         lines: Mutex::new(lines::LineState::default()),
                         path,
                         _elf: elf,
+                        _owned: Vec::new(),
                     })
                 }
                 Err(CacheReject::Missing) => {}
@@ -210,6 +216,7 @@ impl DwarfInfo {
             lines: Mutex::new(lines::LineState::default()),
             path,
             _elf: elf,
+            _owned: Vec::new(),
         })
     }
 

@@ -1,0 +1,221 @@
+//! gdb's `disassemble [/m|/s|/r] FUNC|ADDR`: `Dump of assembler code for function F:`, one
+//! `   0xADDR <+OFF>:\tinsn` line per instruction, `End of assembler dump.`; `/m` groups the
+//! instructions under their source lines in line order, `/s` in address order with `FILE:`
+//! headers, `/r` adds the raw bytes. Source text comes from the DWARF path (after
+//! `set substitute-path`, `directory`); when the file is missing gdb's "No such file" line
+//! and `N\tin FILE` lines stand in for it.
+
+use crate::disasm::{Insn, LineFinder, Namer};
+use crate::source::SourceCache;
+use crate::{CmdError, Report, Session};
+use serde_json::json;
+
+pub const USAGE: &str = "disassemble [/m|/s|/r] FUNC|ADDR";
+
+#[derive(Default, Clone, Copy)]
+struct Mods {
+    m: bool,
+    s: bool,
+    r: bool,
+}
+
+pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
+    let mut mods = Mods::default();
+    let mut pos = Vec::new();
+    for a in args {
+        if let Some(f) = a.strip_prefix('/') {
+            for c in f.chars() {
+                match c {
+                    'm' => mods.m = true,
+                    's' => mods.s = true,
+                    'r' => mods.r = true,
+                    _ => {
+                        return Err(CmdError::Usage(format!(
+                            "Invalid disassembly modifier '{c}' (usage: {USAGE})"
+                        )))
+                    }
+                }
+            }
+        } else {
+            pos.push(a.clone());
+        }
+    }
+    if mods.m && mods.s {
+        return Err(CmdError::Usage("Cannot specify both /m and /s.".into()));
+    }
+    let Some(what) = pos.first() else {
+        return Err(CmdError::Usage(format!("usage: {USAGE}")));
+    };
+    let paths = s.source_paths.clone();
+    let n = Namer::new(s);
+    let t = crate::dis::parse_target(&n, what)?;
+    let (fname, fs, fe) = n.function_bounds(t.addr).ok_or_else(|| {
+        CmdError::Usage(format!(
+            "No function contains specified address {:#x}.",
+            t.addr
+        ))
+    })?;
+    let insns = n.read_insns(fs, fe, None)?;
+    let mut src = SourceCache::new(paths);
+    let mut text = format!("Dump of assembler code for function {fname}:\n");
+    let mut finder = LineFinder::default();
+    let lines: Vec<Option<(String, u32)>> =
+        insns.iter().map(|i| finder.line(n.k, i.addr)).collect();
+    let fmt_insn = |i: &Insn| {
+        let raw = if mods.r {
+            let mut b = vec![0u8; i.len];
+            let hex = match n.k.read(i.addr, &mut b, "instruction") {
+                Ok(()) => b
+                    .iter()
+                    .map(|x| format!("{x:02x}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                Err(_) => String::new(),
+            };
+            format!("{hex:<19}\t")
+        } else {
+            String::new()
+        };
+        format!(
+            "   0x{:016x} <+{}>:\t{raw}{}\n",
+            i.addr,
+            i.addr - fs,
+            i.text
+        )
+    };
+    if mods.m {
+        by_line(&insns, &lines, &mut src, &mut text, &fmt_insn);
+    } else if mods.s {
+        by_address(&insns, &lines, &mut src, &mut text, &fmt_insn);
+    } else {
+        for i in &insns {
+            text.push_str(&fmt_insn(i));
+        }
+    }
+    text.push_str("End of assembler dump.\n");
+    let json_insns: Vec<_> = insns
+        .iter()
+        .zip(&lines)
+        .map(|(i, l)| {
+            json!({"addr": format!("{:#x}", i.addr), "offset": i.addr - fs, "text": i.text,
+                   "file": l.as_ref().map(|l| l.0.clone()), "line": l.as_ref().map(|l| l.1)})
+        })
+        .collect();
+    Ok(Report::new(
+        text,
+        json!({"function": fname, "instructions": json_insns}),
+    ))
+}
+
+/// Tracks gdb's "No such file" message, printed once per file.
+struct SourcePrinter<'a> {
+    src: &'a mut SourceCache,
+    missing_said: std::collections::HashSet<String>,
+}
+
+impl SourcePrinter<'_> {
+    fn line(&mut self, out: &mut String, file: &str, n: u32) {
+        if self.src.file(file).is_some() {
+            let l = self.src.line(file, n).unwrap_or_default();
+            out.push_str(&format!("{n}\t{l}\n"));
+        } else if self.missing_said.insert(file.to_string()) {
+            out.push_str(&format!("{n}\t{file}: No such file or directory.\n"));
+        } else {
+            out.push_str(&format!("{n}\tin {file}\n"));
+        }
+    }
+}
+
+/// `/m`: the function's own file, line order, each line once with all its instructions.
+fn by_line(
+    insns: &[Insn],
+    lines: &[Option<(String, u32)>],
+    src: &mut SourceCache,
+    out: &mut String,
+    fmt: &dyn Fn(&Insn) -> String,
+) {
+    // The function's file is the file of its first instruction with a line.
+    let Some(file) = lines.iter().flatten().next().map(|l| l.0.clone()) else {
+        for i in insns {
+            out.push_str(&fmt(i));
+        }
+        return;
+    };
+    let mut groups: std::collections::BTreeMap<u32, Vec<&Insn>> = Default::default();
+    let mut orphans = Vec::new();
+    for (i, l) in insns.iter().zip(lines) {
+        match l {
+            Some((f, n)) if *f == file => groups.entry(*n).or_default().push(i),
+            _ => orphans.push(i),
+        }
+    }
+    let mut p = SourcePrinter {
+        src,
+        missing_said: Default::default(),
+    };
+    let mut next: Option<u32> = None;
+    for (n, is) in &groups {
+        let from = match next {
+            Some(x) if x < *n && n - x <= 64 => x,
+            _ => *n,
+        };
+        for l in from..=*n {
+            p.line(out, &file, l);
+        }
+        for i in is {
+            out.push_str(&fmt(i));
+        }
+        out.push('\n');
+        next = Some(n + 1);
+    }
+    // Instructions from inlined code in other files keep gdb's address order at the end.
+    for i in orphans {
+        out.push_str(&fmt(i));
+    }
+    if !insns.is_empty() && !groups.is_empty() {
+        out.push('\n');
+    }
+}
+
+/// `/s`: address order, a `FILE:` header when the file changes, the lines since the last one
+/// shown in that file (when going forward), a blank line between groups.
+fn by_address(
+    insns: &[Insn],
+    lines: &[Option<(String, u32)>],
+    src: &mut SourceCache,
+    out: &mut String,
+    fmt: &dyn Fn(&Insn) -> String,
+) {
+    let mut p = SourcePrinter {
+        src,
+        missing_said: Default::default(),
+    };
+    let mut cur_file: Option<String> = None;
+    let mut cur: Option<(String, u32)> = None;
+    let mut last_in_file: std::collections::HashMap<String, u32> = Default::default();
+    let mut first = true;
+    for (i, l) in insns.iter().zip(lines) {
+        if l.is_some() && *l != cur {
+            let (f, n) = l.clone().unwrap();
+            if !first {
+                out.push('\n');
+            }
+            first = false;
+            if cur_file.as_deref() != Some(f.as_str()) {
+                out.push_str(&format!("{f}:\n"));
+                cur_file = Some(f.clone());
+            }
+            let from = match last_in_file.get(&f) {
+                Some(&x) if x < n && n - x <= 16 => x + 1,
+                _ => n,
+            };
+            for k in from..=n {
+                p.line(out, &f, k);
+            }
+            let e = last_in_file.entry(f.clone()).or_insert(n);
+            *e = (*e).max(n);
+            cur = Some((f, n));
+        }
+        out.push_str(&fmt(i));
+    }
+}
