@@ -26,6 +26,7 @@ pub mod structcmd;
 pub mod sym;
 pub mod sys;
 pub mod task;
+pub mod vfscmd;
 
 pub use error::CmdError;
 pub use registry::{find_command, Command, COMMANDS};

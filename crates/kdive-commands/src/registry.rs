@@ -152,6 +152,18 @@ pub static COMMANDS: &[Command] = &[
         run: crate::source::run_directory,
     },
     Command {
+        name: "files",
+        summary: "a task's root, cwd and open files",
+        usage: crate::vfscmd::FILES_USAGE,
+        run: crate::vfscmd::run_files,
+    },
+    Command {
+        name: "mount",
+        summary: "mounted filesystems of the current task's namespace",
+        usage: crate::vfscmd::MOUNT_USAGE,
+        run: crate::vfscmd::run_mount,
+    },
+    Command {
         name: "q",
         summary: "quit",
         usage: "q",

@@ -441,7 +441,7 @@ fn crash806(cap: &Path, cmds: &[&str]) -> Option<BTreeMap<String, String>> {
     Some(map)
 }
 
-/// `kmem -i`, `kmem -s` and `kmem ADDRESS` equal crash 8.0.6's (run now, on the module-race capture of each
+/// `kmem -i`, `kmem -s`, `kmem ADDRESS`, `files 1` and `mount` equal crash 8.0.6's (run now, on the module-race capture of each
 /// kernel), and the filtered kdump gives the same numbers as the full ELF dump.
 #[test]
 fn kmem_equals_crash_806() {
@@ -477,7 +477,7 @@ fn kmem_equals_crash_806() {
             sym(&mut s, "jiffies"),
         ];
         let kmem_addr: Vec<String> = addrs.iter().map(|a| format!("kmem {a}")).collect();
-        let mut cmds = vec!["kmem -i", "kmem -s"];
+        let mut cmds = vec!["kmem -i", "kmem -s", "files 1", "mount"];
         cmds.extend(kmem_addr.iter().map(String::as_str));
         match crash806(&cap, &cmds) {
             Some(theirs)
@@ -487,6 +487,9 @@ fn kmem_equals_crash_806() {
             {
                 assert_eq!(ours_i, theirs["kmem -i"], "{}: kmem -i", cap.display());
                 assert_eq!(ours_s, theirs["kmem -s"], "{}: kmem -s", cap.display());
+                for c in ["files 1", "mount"] {
+                    assert_eq!(run(&mut s, c).text, theirs[c], "{}: {c}", cap.display());
+                }
                 for c in &kmem_addr {
                     assert_eq!(run(&mut s, c).text, theirs[c], "{}: {c}", cap.display());
                 }

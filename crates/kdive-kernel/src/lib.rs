@@ -22,6 +22,7 @@ pub mod tasks;
 pub mod taskstate;
 pub mod time;
 pub mod uts;
+pub mod vfs;
 
 pub use error::{Error, Result};
 pub use files::{classify, FileKind};
