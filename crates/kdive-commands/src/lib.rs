@@ -20,6 +20,7 @@ pub mod ptype;
 pub mod rd;
 pub mod registry;
 pub mod report;
+pub mod sched;
 pub mod session;
 pub mod source;
 pub mod structcmd;

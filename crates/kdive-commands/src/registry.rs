@@ -164,6 +164,18 @@ pub static COMMANDS: &[Command] = &[
         run: crate::vfscmd::run_mount,
     },
     Command {
+        name: "runq",
+        summary: "each CPU's run queue: current, RT and CFS queued tasks",
+        usage: crate::sched::RUNQ_USAGE,
+        run: crate::sched::run_runq,
+    },
+    Command {
+        name: "net",
+        summary: "network devices and their IPv4 addresses",
+        usage: crate::sched::NET_USAGE,
+        run: crate::sched::run_net,
+    },
+    Command {
         name: "q",
         summary: "quit",
         usage: "q",

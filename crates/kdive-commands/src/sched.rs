@@ -1,0 +1,73 @@
+//! `runq` (each CPU's run queue: current task, RT and CFS queued tasks) and `net` (network
+//! devices and their IPv4 addresses), in crash's layout.
+
+use crate::{CmdError, Report, Session};
+use serde_json::json;
+
+pub const RUNQ_USAGE: &str = "runq";
+pub const NET_USAGE: &str = "net";
+
+pub fn run_runq(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
+    if !args.is_empty() {
+        return Err(CmdError::Usage(format!("runq: usage: {RUNQ_USAGE}")));
+    }
+    let table = s.tasks.table(&s.kernel)?;
+    let k = &s.kernel;
+    let rqs = k.run_queues()?;
+    let line = |addr: u64| -> String {
+        match table.by_addr(addr) {
+            Some(t) => format!(
+                "PID: {:<6} TASK: {:x}  COMMAND: \"{}\"",
+                t.pid, t.addr, t.comm
+            ),
+            None => format!("TASK: {addr:x}"),
+        }
+    };
+    let mut blocks = Vec::new();
+    for rq in &rqs {
+        let mut b = format!("CPU {} RUNQUEUE: {:x}\n", rq.cpu, rq.rq);
+        b.push_str(&format!("  CURRENT: {}\n", line(rq.curr)));
+        b.push_str(&format!("  RT PRIO_ARRAY: {:x}\n", rq.rt_array));
+        if rq.rt.is_empty() {
+            b.push_str("     [no tasks queued]\n");
+        }
+        for (prio, t) in &rq.rt {
+            b.push_str(&format!("     [{prio:3}] {}\n", line(*t)));
+        }
+        b.push_str(&format!("  CFS RB_ROOT: {:x}\n", rq.cfs_root));
+        if rq.cfs.is_empty() {
+            b.push_str("     [no tasks queued]\n");
+        }
+        for (prio, t) in &rq.cfs {
+            b.push_str(&format!("     [{prio}] {}\n", line(*t)));
+        }
+        for p in &rq.problems {
+            b.push_str(&format!("WARNING: {p}\n"));
+        }
+        blocks.push(b);
+    }
+    Ok(Report::new(blocks.join("\n"), json!(rqs)))
+}
+
+pub fn run_net(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
+    if !args.is_empty() {
+        return Err(CmdError::Usage(format!("net: usage: {NET_USAGE}")));
+    }
+    let (devs, problems) = s.kernel.net_devices()?;
+    let mut text = String::from("   NET_DEVICE     NAME       IP ADDRESS(ES)\n");
+    for d in &devs {
+        text.push_str(&format!(
+            "{:x}  {:<10} {}\n",
+            d.addr,
+            d.name,
+            d.ipv4.join(", ")
+        ));
+    }
+    for p in &problems {
+        text.push_str(&format!("WARNING: {p}\n"));
+    }
+    Ok(Report::new(
+        text,
+        json!({"devices": devs, "problems": problems}),
+    ))
+}
