@@ -176,6 +176,12 @@ pub static COMMANDS: &[Command] = &[
         run: crate::sched::run_net,
     },
     Command {
+        name: "irq",
+        summary: "interrupt counts per CPU (-s)",
+        usage: crate::sched::IRQ_USAGE,
+        run: crate::sched::run_irq,
+    },
+    Command {
         name: "q",
         summary: "quit",
         usage: "q",

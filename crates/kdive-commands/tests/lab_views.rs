@@ -477,7 +477,7 @@ fn kmem_equals_crash_806() {
             sym(&mut s, "jiffies"),
         ];
         let kmem_addr: Vec<String> = addrs.iter().map(|a| format!("kmem {a}")).collect();
-        let mut cmds = vec!["kmem -i", "kmem -s", "files 1", "mount", "runq", "net"];
+        let mut cmds = vec!["kmem -i", "kmem -s", "files 1", "mount", "runq", "net", "irq -s"];
         cmds.extend(kmem_addr.iter().map(String::as_str));
         match crash806(&cap, &cmds) {
             Some(theirs)
@@ -487,7 +487,7 @@ fn kmem_equals_crash_806() {
             {
                 assert_eq!(ours_i, theirs["kmem -i"], "{}: kmem -i", cap.display());
                 assert_eq!(ours_s, theirs["kmem -s"], "{}: kmem -s", cap.display());
-                for c in ["files 1", "mount", "runq", "net"] {
+                for c in ["files 1", "mount", "runq", "net", "irq -s"] {
                     assert_eq!(run(&mut s, c).text, theirs[c], "{}: {c}", cap.display());
                 }
                 for c in &kmem_addr {

@@ -4,6 +4,7 @@
 pub mod cpus;
 pub mod error;
 pub mod files;
+pub mod irq;
 pub mod layout;
 pub mod list;
 pub mod meminfo;

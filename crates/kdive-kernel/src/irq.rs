@@ -1,0 +1,171 @@
+//! Interrupts as `irq -s` shows them: every `irq_desc` (from the sparse-IRQ radix tree
+//! `irq_desc_tree` before 6.5, the maple tree `sparse_irqs` since) that has an action, with its
+//! per-CPU counts (`kstat_irqs`), chip and flow handler names, and action names.
+
+use crate::{Kernel, Result};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IrqInfo {
+    pub irq: u32,
+    pub desc: u64,
+    /// Count per online CPU, in CPU order.
+    pub counts: Vec<u64>,
+    /// `chip->name` and `desc->name` ("IO-APIC", "edge").
+    pub chip: String,
+    pub handler: String,
+    pub actions: Vec<String>,
+}
+
+const MAX_ENTRIES: usize = 1 << 16;
+/// Lowest x86_64 kernel address: tree entries below it are markers or metadata.
+const KERNEL_SPACE: u64 = 0xffff_8000_0000_0000;
+
+impl Kernel {
+    /// Every entry of the sparse-IRQ tree.
+    fn irq_descs(&self) -> Result<Vec<u64>> {
+        let mut out = Vec::new();
+        if let Ok(root) = self.symbol_addr("sparse_irqs") {
+            let head = self.read_u64(
+                root + self.layout.offset("maple_tree", "ma_root")?,
+                "sparse_irqs.ma_root",
+            )?;
+            self.maple_entries(head, 0, &mut out)?;
+        } else {
+            let root = self.symbol_addr("irq_desc_tree")?;
+            let head = self.read_u64(root + self.layout.offset("xarray", "xa_head")?, "xa_head")?;
+            self.xa_entries(head, 0, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    /// Leaf entries of an xarray (radix tree) below `entry`.
+    fn xa_entries(&self, entry: u64, depth: u32, out: &mut Vec<u64>) -> Result<()> {
+        if entry == 0 || out.len() >= MAX_ENTRIES || depth > 16 {
+            return Ok(());
+        }
+        if entry & 3 == 2 {
+            if entry <= 4096 {
+                return Ok(()); // retry/sibling marker
+            }
+            let node = entry - 2;
+            let slots = node + self.layout.offset("xa_node", "slots")?;
+            for i in 0..64 {
+                let e = self.read_u64(slots + 8 * i, "xa_node.slots[]")?;
+                self.xa_entries(e, depth + 1, out)?;
+            }
+        } else if entry & 1 == 0 {
+            out.push(entry);
+        }
+        Ok(())
+    }
+
+    /// Leaf entries of a maple tree whose `ma_root` is `root`: a single entry, or a node marked
+    /// MAPLE_ROOT_NODE (bit 1).
+    fn maple_entries(&self, root: u64, _depth: u32, out: &mut Vec<u64>) -> Result<()> {
+        if root & 3 == 2 && root > 4096 {
+            self.maple_node(root & !2, 0, out)
+        } else {
+            if root >= KERNEL_SPACE {
+                out.push(root);
+            }
+            Ok(())
+        }
+    }
+
+    /// Entries below an encoded maple node: address in the bits above 8, type in bits 3-6
+    /// (dense, leaf_64, range_64, arange_64); children of range/arange nodes are nodes.
+    fn maple_node(&self, enode: u64, depth: u32, out: &mut Vec<u64>) -> Result<()> {
+        if out.len() >= MAX_ENTRIES || depth > 16 {
+            return Ok(());
+        }
+        let node = enode & !0xff;
+        let ty = (enode >> 3) & 0xf;
+        let (member, count) = match ty {
+            0 => ("maple_node", 31),
+            1 | 2 => ("maple_range_64", 16),
+            3 => ("maple_arange_64", 10),
+            _ => return Ok(()),
+        };
+        let slot = node + self.layout.offset(member, "slot")?;
+        for i in 0..count {
+            let e = self.read_u64(slot + 8 * i, "maple node slot")?;
+            // The last slot of a node that is not full holds metadata, not a pointer.
+            if e < KERNEL_SPACE {
+                continue;
+            }
+            if ty >= 2 {
+                self.maple_node(e, depth + 1, out)?;
+            } else {
+                out.push(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Interrupts that have an action, by number.
+    pub fn irqs(&self) -> Result<Vec<IrqInfo>> {
+        let o = |s: &str, m: &str| self.layout.offset(s, m);
+        let irq_data = o("irq_desc", "irq_data")?;
+        let irq_no = o("irq_data", "irq")?;
+        let chip_off = o("irq_data", "chip")?;
+        let kstat = o("irq_desc", "kstat_irqs")?;
+        let action_off = o("irq_desc", "action")?;
+        let name_off = o("irq_desc", "name")?;
+        let chip_name = o("irq_chip", "name")?;
+        let act_name = o("irqaction", "name")?;
+        let act_next = o("irqaction", "next")?;
+        let cpus = self.cpu_counts()?.online;
+        let str_at = |p: u64, what: &str| -> String {
+            if p == 0 {
+                String::new()
+            } else {
+                self.read_cstr(p, 64, what).unwrap_or_default()
+            }
+        };
+        let mut out = Vec::new();
+        for desc in self.irq_descs()? {
+            let mut action = self.read_u64(desc + action_off, "irq_desc.action")?;
+            if action == 0 {
+                continue;
+            }
+            let mut actions = Vec::new();
+            while action != 0 && actions.len() < 64 {
+                actions.push(str_at(
+                    self.read_u64(action + act_name, "irqaction.name")?,
+                    "irqaction.name",
+                ));
+                action = self.read_u64(action + act_next, "irqaction.next")?;
+            }
+            let pc = self.read_u64(desc + kstat, "irq_desc.kstat_irqs")?;
+            let mut counts = Vec::new();
+            for &cpu in &cpus {
+                counts.push(if pc == 0 {
+                    0
+                } else {
+                    self.read_u32(self.per_cpu_addr(pc, cpu)?, "kstat_irqs[cpu]")? as u64
+                });
+            }
+            let chip = self.read_u64(desc + irq_data + chip_off, "irq_data.chip")?;
+            out.push(IrqInfo {
+                irq: self.read_u32(desc + irq_data + irq_no, "irq_data.irq")?,
+                desc,
+                counts,
+                chip: if chip != 0 {
+                    str_at(
+                        self.read_u64(chip + chip_name, "irq_chip.name")?,
+                        "irq_chip.name",
+                    )
+                } else {
+                    String::new()
+                },
+                handler: str_at(
+                    self.read_u64(desc + name_off, "irq_desc.name")?,
+                    "irq_desc.name",
+                ),
+                actions,
+            });
+        }
+        out.sort_by_key(|i| i.irq);
+        Ok(out)
+    }
+}
