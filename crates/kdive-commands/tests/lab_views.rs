@@ -477,7 +477,9 @@ fn kmem_equals_crash_806() {
             sym(&mut s, "jiffies"),
         ];
         let kmem_addr: Vec<String> = addrs.iter().map(|a| format!("kmem {a}")).collect();
-        let mut cmds = vec!["kmem -i", "kmem -s", "files 1", "mount", "runq", "net", "irq -s"];
+        let mut cmds = vec![
+            "kmem -i", "kmem -s", "files 1", "mount", "runq", "net", "irq -s",
+        ];
         cmds.extend(kmem_addr.iter().map(String::as_str));
         match crash806(&cap, &cmds) {
             Some(theirs)
