@@ -17,6 +17,7 @@ pub mod page;
 pub mod panic;
 pub mod percpu;
 pub mod printk;
+pub mod printk_legacy;
 pub mod runq;
 pub mod slab;
 pub mod stack;

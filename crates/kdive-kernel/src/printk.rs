@@ -112,6 +112,10 @@ fn le_u16(b: &[u8], off: u64) -> u16 {
 impl Kernel {
     /// Reads every committed record of the printk ring buffer, oldest first.
     pub fn printk_log(&self) -> Result<Log> {
+        // Before 5.10 there is no `prb`: the legacy byte ring.
+        if self.vmcoreinfo.symbol("prb").is_none() && self.symbol_addr("prb").is_err() {
+            return self.legacy_printk_log();
+        }
         let prb_ptr = self
             .vmcoreinfo
             .symbol("prb")
