@@ -230,7 +230,7 @@ ensure_trixie_root() {
 	mkdir -p "$TRIXIE_ROOT.tmp"
 	local p
 	for p in "${TRIXIE_RUNTIME[@]}"; do
-		dpkg-deb -x "$(ls "$DEBS/${p}"_*.deb | sort -V | tail -1)" "$TRIXIE_ROOT.tmp"
+		dpkg-deb -x "$(deb_path "$p")" "$TRIXIE_ROOT.tmp"
 	done
 	touch "$TRIXIE_ROOT.tmp/.complete"
 	rm -rf "$TRIXIE_ROOT"
