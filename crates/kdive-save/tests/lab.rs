@@ -491,3 +491,29 @@ fn full_disk_gives_an_incomplete_dump_and_an_error() {
     );
     assert_eq!(leftovers, 1, "{rel}: temporary file left behind");
 }
+
+#[test]
+fn capture_kernel_kdive_save_dumps_open_in_drgn() {
+    let Some(drgn) = tool(&["drgn"]) else {
+        eprintln!("note: drgn not installed; skipping");
+        return;
+    };
+    for (rel, cap) in captures("capture_kernel_kdive_save_dumps") {
+        // Made by the opt-in `lab/lab.sh kdive-save` (kdive save inside the capture kernel).
+        let dump = cap.join("kdive-save-zstd-d31");
+        let Some(vml) = vmlinux(&cap).filter(|_| dump.is_file()) else {
+            eprintln!("note: {rel}: no kdive-save-zstd-d31 (lab/lab.sh kdive-save); skipping");
+            continue;
+        };
+        let d = Dump::open(std::slice::from_ref(&dump)).unwrap();
+        assert_eq!(d.header().dump_level, Some(31));
+        assert!(!d.header().incomplete && !d.is_truncated(), "{rel}");
+        let got = drgn_facts(&drgn, &dump, Some(&vml)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        let n: u64 = got
+            .lines()
+            .find_map(|l| l.strip_prefix("tasks "))
+            .and_then(|n| n.parse().ok())
+            .unwrap();
+        assert!(n > 20 && got.contains("crashed "), "{rel}: {got}");
+    }
+}
