@@ -7,7 +7,9 @@ use kdive_debuginfo::VmlinuxElf;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(mut f) = tempfile::NamedTempFile::new() else { return };
+    let Ok(mut f) = tempfile::NamedTempFile::new() else {
+        return;
+    };
     if std::io::Write::write_all(&mut f, data).is_err() {
         return;
     }

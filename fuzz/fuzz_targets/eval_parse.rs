@@ -5,7 +5,9 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(s) = std::str::from_utf8(data) else { return };
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
     let is_type = |n: &str| matches!(n, "u8" | "u64" | "size_t" | "task_struct" | "list_head");
     let _ = kdive_eval::lex::tokenize(s);
     if let Ok(e) = kdive_eval::parse_expression(s, &is_type) {

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use kdive_unwind::{
-    OrcFormat, OrcTable, PtRegsLayout, RegisterSet, Start, StackKind, StackRegion, UnwindEnv,
+    OrcFormat, OrcTable, PtRegsLayout, RegisterSet, StackKind, StackRegion, Start, UnwindEnv,
     Unwinder,
 };
 use libfuzzer_sys::fuzz_target;
@@ -38,7 +38,11 @@ fuzz_target!(|data: &[u8]| {
     if data.len() < 20 {
         return;
     }
-    let format = if data[0] & 1 == 0 { OrcFormat::V1 } else { OrcFormat::V2 };
+    let format = if data[0] & 1 == 0 {
+        OrcFormat::V1
+    } else {
+        OrcFormat::V2
+    };
     let n = usize::from(data[1]) + 1;
     let pc = TEXT + (u64_at(data, 2) & 0xffff);
     let sp_off = (u64_at(data, 10) & 0x3ff8) as u64;
@@ -48,7 +52,9 @@ fuzz_target!(|data: &[u8]| {
     let (ips, rest) = rest.split_at(ip_len);
     let entry_len = (6 * n).min(rest.len());
     let (entries, stack) = rest.split_at(entry_len);
-    let Ok(table) = OrcTable::parse("vmlinux", TEXT - 0x100, ips, entries, format) else { return };
+    let Ok(table) = OrcTable::parse("vmlinux", TEXT - 0x100, ips, entries, format) else {
+        return;
+    };
     let _ = table.range();
     let _ = table.find(pc);
     let _ = table.find(0);
@@ -64,7 +70,16 @@ fuzz_target!(|data: &[u8]| {
     u.set_kernel_orc(table);
     let mut regs = RegisterSet::pc_sp(pc, STACK_LO + sp_off);
     regs.set(kdive_unwind::Reg::Rbp, STACK_LO + (sp_off ^ 0x40));
-    let start = Start { regs, slot: None, interrupted, pt_regs: None };
-    let stacks = [StackRegion::new(StackKind::Task, STACK_LO, STACK_LO + 0x4000)];
+    let start = Start {
+        regs,
+        slot: None,
+        interrupted,
+        pt_regs: None,
+    };
+    let stacks = [StackRegion::new(
+        StackKind::Task,
+        STACK_LO,
+        STACK_LO + 0x4000,
+    )];
     let _ = u.unwind(&env, &start, &stacks);
 });

@@ -37,7 +37,9 @@ OFFSET(prb_data_ring.data)=8
 ";
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&flags, rest)) = data.split_first() else { return };
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
     let mut text = format!(
         "KERNELOFFSET=0\nNUMBER(phys_base)=0\nSYMBOL(init_top_pgt)={:x}\nSYMBOL(prb)={MAP:x}\n{LAYOUT}",
         MAP + 0x1000
@@ -51,8 +53,13 @@ fuzz_target!(|data: &[u8]| {
         rest
     };
     let v = Vmcoreinfo::parse(&text);
-    let phys = Arc::new(VecMem { base: 0, bytes: mem.to_vec() });
-    let Ok(ks) = KernelSpace::bootstrap(phys, Some(&v), None) else { return };
+    let phys = Arc::new(VecMem {
+        base: 0,
+        bytes: mem.to_vec(),
+    });
+    let Ok(ks) = KernelSpace::bootstrap(phys, Some(&v), None) else {
+        return;
+    };
     let layout = Layout::new(None, v.clone());
     if let Ok(log) = kdive_kernel::printk::ring_log(&ks, &layout, v.symbol("prb").unwrap_or(MAP)) {
         for r in log.records.iter().take(64) {

@@ -337,7 +337,10 @@ mod tests {
             MAP + 0x1000
         );
         let v = Vmcoreinfo::parse(&text);
-        let phys = Arc::new(VecMem { base: 0, bytes: mem });
+        let phys = Arc::new(VecMem {
+            base: 0,
+            bytes: mem,
+        });
         let ks = KernelSpace::bootstrap(phys, Some(&v), None).unwrap();
         ring_log(&ks, &Layout::new(None, v), MAP)
     }
