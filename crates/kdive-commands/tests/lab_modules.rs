@@ -123,7 +123,14 @@ fn module_race_debug_info() {
                     .map(str::to_string)
                     .collect()
             };
-            assert_eq!(insns(&dis), insns(&c), "{}", cap.display());
+            // It also stops part-way through the function on some runs: its instructions
+            // must be where ours begin.
+            let (ours, theirs) = (insns(&dis), insns(&c));
+            assert!(
+                !theirs.is_empty() && ours.starts_with(&theirs),
+                "{}: crash 8.0.6 {theirs:?} is not a prefix of kdive {ours:?}",
+                cap.display()
+            );
         }
         assert!(
             dis.contains("/usr/src/kdive_race/kdive_race.c: 193\n"),
