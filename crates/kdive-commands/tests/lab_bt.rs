@@ -7,43 +7,8 @@
 use kdive_commands::{Outcome, Session};
 use kdive_kernel::stack::{StackContext, StartKind, TaskTrace};
 use kdive_kernel::{Kernel, OpenOptions};
+use kdive_lab::{capture_dirs as captures, lab_dir, manifest};
 use std::path::{Path, PathBuf};
-
-fn lab_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("KDIVE_LAB_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/kdive/lab")))?;
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIP: no lab dumps at {}", dir.display());
-        None
-    }
-}
-
-fn captures(lab: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for rel in std::fs::read_dir(lab).into_iter().flatten().flatten() {
-        for cap in std::fs::read_dir(rel.path())
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let p = cap.path();
-            if p.join("MANIFEST").is_file() && p.join("vmcore.elf").is_file() {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn manifest(cap: &Path, key: &str) -> Option<String> {
-    let text = std::fs::read_to_string(cap.join("MANIFEST")).ok()?;
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_string))
-}
 
 fn drgn() -> Option<PathBuf> {
     let p = PathBuf::from(std::env::var_os("HOME")?).join(".cache/kdive/peers/venv/bin/drgn");

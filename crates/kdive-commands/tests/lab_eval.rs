@@ -5,18 +5,12 @@
 
 use kdive_commands::{Outcome, Session};
 use kdive_kernel::{Kernel, OpenOptions};
+use kdive_lab::lab_dir;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 const RELEASE: &str = "6.1.0-56-cloud-amd64";
 const MARK: &str = "@@@kdive@@@";
-
-fn lab_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("KDIVE_LAB_DIR") {
-        return Some(PathBuf::from(d));
-    }
-    Some(PathBuf::from(std::env::var_os("HOME")?).join(".cache/kdive/lab"))
-}
 
 /// (vmlinux, vmcore.elf) of the sysrq scenario.
 fn lab_files() -> Option<(PathBuf, PathBuf)> {

@@ -6,22 +6,8 @@
 
 use kdive_commands::{Outcome, Session};
 use kdive_kernel::{Kernel, OpenOptions};
+use kdive_lab::lab_dir;
 use std::path::{Path, PathBuf};
-
-fn lab_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("KDIVE_LAB_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/kdive/lab")))?;
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIP: no lab dumps at {} (run lab/lab.sh ensure)",
-            dir.display()
-        );
-        None
-    }
-}
 
 /// Complete module-race captures with their vmlinux.
 fn captures(lab: &Path) -> Vec<(PathBuf, PathBuf)> {

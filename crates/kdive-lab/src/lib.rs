@@ -1,0 +1,66 @@
+//! Test support for the lab's real dumps (made by `lab/lab.sh`): where the lab cache is, which
+//! captures are complete, and what their MANIFEST says. Tests skip (with a note) without a lab.
+
+use std::path::{Path, PathBuf};
+
+/// `$KDIVE_LAB_DIR`, else `~/.cache/kdive/lab`; None (after printing a SKIP note) when absent.
+pub fn lab_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("KDIVE_LAB_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/kdive/lab")))?;
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIP: no lab dumps at {} (run lab/lab.sh ensure)",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// Complete captures (`<lab>/<release>/<scenario>/` with a MANIFEST and a full `vmcore.elf`;
+/// `*.tmp` directories are still being written), sorted.
+pub fn capture_dirs(lab: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(lab)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|rel| {
+            std::fs::read_dir(rel.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
+        .map(|e| e.path())
+        .filter(|p| {
+            !p.to_string_lossy().ends_with(".tmp")
+                && p.join("MANIFEST").is_file()
+                && p.join("vmcore.elf").is_file()
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The value of `key=` in a capture's MANIFEST.
+pub fn manifest(cap: &Path, key: &str) -> Option<String> {
+    let text = std::fs::read_to_string(cap.join("MANIFEST")).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix('=').map(str::to_string))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_keys_are_exact() {
+        let d = std::env::temp_dir().join(format!("kdive-lab-test-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("MANIFEST"), "release=6.1\nrelease_x=no\n").unwrap();
+        assert_eq!(manifest(&d, "release").as_deref(), Some("6.1"));
+        assert_eq!(manifest(&d, "rel"), None);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+}
