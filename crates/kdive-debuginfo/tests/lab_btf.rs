@@ -3,6 +3,7 @@
 //! build ID, BTF parsing, and BTF member offsets/sizes cross-checked with gdb reading the same
 //! file's DWARF. Each test prints a note and passes when no vmlinux is there.
 
+use kdive_lab::lab_dir;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
@@ -10,13 +11,6 @@ use std::process::Command;
 use std::time::Instant;
 
 use kdive_debuginfo::{Btf, SymbolKind, Type, VmlinuxElf};
-
-fn lab_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("KDIVE_LAB_DIR") {
-        return Some(PathBuf::from(d));
-    }
-    Some(PathBuf::from(std::env::var_os("HOME")?).join(".cache/kdive/lab"))
-}
 
 /// Every `kernels/<release>/vmlinux` in the lab.
 fn lab_vmlinuxes() -> Vec<(String, PathBuf)> {

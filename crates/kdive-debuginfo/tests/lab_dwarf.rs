@@ -5,17 +5,11 @@
 use kdive_debuginfo::dwarf::{DwarfInfo, DwarfLoader, IndexOptions, IndexOrigin};
 use kdive_debuginfo::types::Type;
 use kdive_debuginfo::{Btf, TypeGraph, TypeStore, VmlinuxElf};
+use kdive_lab::lab_dir;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 const RELEASES: &[&str] = &["6.1.0-56-cloud-amd64", "6.12.118+deb13-cloud-amd64"];
-
-fn lab_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("KDIVE_LAB_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/kdive/lab")))?;
-    dir.is_dir().then_some(dir)
-}
 
 fn vmlinuxes() -> Vec<(String, PathBuf)> {
     let Some(lab) = lab_dir() else {

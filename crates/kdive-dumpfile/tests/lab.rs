@@ -2,17 +2,10 @@
 //! VMCOREINFO and CPU notes as the full ELF copy of /proc/vmcore. Skipped, with a note, when the
 //! lab cache ($KDIVE_LAB_DIR or ~/.cache/kdive/lab) is absent.
 
+use kdive_lab::lab_dir;
 use std::path::{Path, PathBuf};
 
 use kdive_dumpfile::{Dump, DumpFormat, Error};
-
-fn lab_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("KDIVE_LAB_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(std::env::var_os("HOME")?).join(".cache/kdive/lab"),
-    };
-    dir.is_dir().then_some(dir)
-}
 
 /// Capture directories (`<release>/<scenario>/`) that hold a full `vmcore.elf`.
 fn captures() -> Vec<PathBuf> {

@@ -1,25 +1,10 @@
 //! Shared helpers for tests that run kdive on the lab's real dumps.
 #![allow(dead_code)]
 
+pub use kdive_lab::lab_dir;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// The lab cache, or None (with a note) when it is absent.
-pub fn lab_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("KDIVE_LAB_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/kdive/lab")))?;
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIP: no lab dumps at {} (run lab/lab.sh ensure)",
-            dir.display()
-        );
-        None
-    }
-}
 
 /// One finished capture: its directory and MANIFEST.
 pub struct Capture {
