@@ -9,7 +9,10 @@ impl Kernel {
         let nodes = self.node_pgdats()?;
         let mut total = 0u64;
         for pgdat in nodes {
-            total += self.read_u64(pgdat + present, "pglist_data.node_present_pages")?;
+            total = total.saturating_add(self.read_u64(
+                pgdat.wrapping_add(present),
+                "pglist_data.node_present_pages",
+            )?);
         }
         Ok(total)
     }
@@ -25,7 +28,7 @@ impl Kernel {
             let online = self.node_online_map().ok();
             let mut out = Vec::new();
             for i in 0..len {
-                let p = self.read_u64(node_data + 8 * i, "node_data[]")?;
+                let p = self.read_u64(node_data.wrapping_add(8 * i), "node_data[]")?;
                 if p == 0 {
                     continue;
                 }

@@ -49,7 +49,19 @@ impl Kernel {
         let mut modules = Vec::new();
         for f in &opts.files {
             match classify(f)? {
-                FileKind::Dump => dump_paths.push(f.clone()),
+                FileKind::Dump => {
+                    let same = |p: &PathBuf| {
+                        p == f
+                            || matches!((p.canonicalize(), f.canonicalize()), (Ok(a), Ok(b)) if a == b)
+                    };
+                    if dump_paths.iter().any(same) {
+                        return Err(Error::Usage(format!(
+                            "dump file given twice: {}",
+                            f.display()
+                        )));
+                    }
+                    dump_paths.push(f.clone());
+                }
                 FileKind::Module => modules.push(f.clone()),
                 FileKind::Vmlinux => {
                     if let Some(prev) = vmlinux.replace(f.clone()) {
@@ -75,7 +87,13 @@ impl Kernel {
             detail: "the dump has no VMCOREINFO note (QEMU dumps need -device vmcoreinfo)".into(),
         })?;
         let phys: Arc<dyn PhysMem> = dump.clone();
-        let mem = KernelSpace::bootstrap(phys, Some(&vmcoreinfo), Some(dump.notes()))?;
+        let mem =
+            KernelSpace::bootstrap(phys, Some(&vmcoreinfo), Some(dump.notes())).map_err(|e| {
+                Error::File {
+                    path: dump_paths[0].clone(),
+                    detail: e.to_string(),
+                }
+            })?;
         let kaslr = vmcoreinfo.kernel_offset().unwrap_or(0);
         let mut sources = Vec::new();
         let mut warnings = Vec::new();

@@ -6,7 +6,8 @@ impl Kernel {
     /// The per-CPU offset of `cpu` (0 on a kernel without `__per_cpu_offset`).
     pub fn per_cpu_offset(&self, cpu: u32) -> Result<u64> {
         match self.symbol_addr("__per_cpu_offset") {
-            Ok(base) => self.read_u64(base + 8 * cpu as u64, "__per_cpu_offset[]"),
+            // `cpu` may come from damaged data: an address that wraps is simply unreadable.
+            Ok(base) => self.read_u64(base.wrapping_add(8 * u64::from(cpu)), "__per_cpu_offset[]"),
             Err(_) => Ok(0),
         }
     }
