@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # kdive lab: real Linux kernel crash dumps made under QEMU (TCG), plus peer tools' reference outputs.
 #
-#   lab/lab.sh ensure [--peers]            build whatever is missing (fast no-op when complete);
+#   lab/lab.sh ensure [--peers] [--scale]  build whatever is missing (fast no-op when complete);
 #                                          --peers: also the peer outputs of captures that lack them
-#   lab/lab.sh build [--kernel 6.1|6.12|all] [--scenario NAME|all]   force (re)build
+#                                          --scale: also the opt-in 6.1 `scale` capture (3000 tasks)
+#   lab/lab.sh build [--kernel 6.1|6.12|all] [--scenario NAME|all]   force (re)build (all: not scale)
 #   lab/lab.sh path KERNEL SCENARIO        print a capture's directory (KERNEL: 6.1, 6.12 or a release)
 #   lab/lab.sh list                        every dump file with its format
 #   lab/lab.sh peers                       install crash/drgn and write their outputs into each capture
-#   lab/lab.sh kdive-save [6.1|6.12|all] [SCENARIO]   opt-in: capture again with `kdive save` in the
-#                                          capture kernel (<capture>/kdive-save-zstd-d31)
 #
 # Cache: ${KDIVE_LAB_DIR:-~/.cache/kdive/lab}; see lab/README.md for the layout.
 set -euo pipefail
@@ -25,6 +24,12 @@ LOGS=$LAB/log
 
 ALL_SERIES=(6.1 6.12)
 ALL_SCENARIOS=(sysrq module-race hung)
+# Opt-in scenarios: never built by a plain `ensure` or `build --scenario all`.
+# scale: 2 GiB guest with SCALE_TASKS sleeping processes (issue 5's foreach-bt benchmark); only
+# kdump-zlib-d31 is derived, no QEMU dumps, no peers.
+OPT_SCENARIOS=(scale)
+SCALE_SERIES=(6.1)
+SCALE_TASKS=${KDIVE_LAB_SCALE_TASKS:-3000}
 GUEST_MEM_MB=1024
 GUEST_SMP=2
 CRASHKERNEL=256M
@@ -340,7 +345,7 @@ build_initramfs() {
 
 panic_pattern() { # SCENARIO -> text that the dump's own log must hold
 	case $1 in
-	sysrq) echo 'Kernel panic - not syncing: sysrq triggered crash' ;;
+	sysrq | scale) echo 'Kernel panic - not syncing: sysrq triggered crash' ;;
 	module-race) echo 'BUG: kernel NULL pointer dereference' ;;
 	hung) echo 'Kernel panic - not syncing: hung_task: blocked tasks' ;;
 	esac
@@ -352,15 +357,16 @@ qemu_base() { # common QEMU arguments
 
 # kdump boot: the crashing kernel kexecs the capture kernel, which dd's /proc/vmcore to a raw disk.
 run_kdump() {
-	local rel=$1 scn=$2 out=$3 k=$LAB/kernels/$1 raw size rc=0
+	local rel=$1 scn=$2 out=$3 k=$LAB/kernels/$1 raw size rc=0 extra=
 	raw=$out/vmcore.raw
+	[ "$scn" = scale ] && extra=" kdive.tasks=$SCALE_TASKS"
 	rm -f "$raw" "$out/vmcore.elf"
 	truncate -s $((GUEST_MEM_MB + 128))M "$raw"
 	: >"$out/console.log"
 	# shellcheck disable=SC2046
 	timeout -s KILL "$QEMU_TIMEOUT" qemu-system-x86_64 $(qemu_base) \
 		-serial "file:$out/console.log" -kernel "$k/vmlinuz" -initrd "$k/initrd-main.cpio.gz" \
-		-append "console=ttyS0 crashkernel=$CRASHKERNEL oops=panic panic=5 kdive.scenario=$scn kdive.dump=kexec" \
+		-append "console=ttyS0 crashkernel=$CRASHKERNEL oops=panic panic=5 kdive.scenario=$scn kdive.dump=kexec$extra" \
 		-drive "file=$raw,format=raw,if=virtio,cache=unsafe" \
 		>"$LOGS/qemu-$rel-$scn-kdump.log" 2>&1 || rc=$?
 	[ "$rc" = 137 ] && log "  QEMU killed after ${QEMU_TIMEOUT}s"
@@ -424,6 +430,15 @@ mdf() {
 convert_dumps() (
 	cd "$1"
 	rm -f elf-d31 kdump-* flat-zlib-d31 split-zlib-d31.* dmesg.txt
+	if [ "$2" = scale ]; then
+		# Only what the benchmark reads: the log (for the panic check) and kdump-zlib-d31.
+		{
+			mdf --dump-dmesg vmcore.elf dmesg.txt
+			mdf -c -d 31 vmcore.elf kdump-zlib-d31
+		} >>"$LOGS/makedumpfile.log" 2>&1 || return 1
+		[ -s kdump-zlib-d31 ] && [ -s dmesg.txt ] || { log "  makedumpfile left no kdump-zlib-d31/dmesg.txt"; return 1; }
+		return 0
+	fi
 	{
 		mdf --dump-dmesg vmcore.elf dmesg.txt
 		mdf -E -d 31 vmcore.elf elf-d31
@@ -480,13 +495,20 @@ write_manifest() {
 		echo "makedumpfile=$MDF_VERSION"
 		echo "makedumpfile_zstd=trixie $(trixie_run "$TRIXIE_ROOT/usr/bin/makedumpfile" -v 2>&1 | head -1)"
 		echo "panic=$(panic_pattern "$scn")"
+		if [ "$scn" = scale ]; then
+			echo "scale_tasks=$SCALE_TASKS"
+			echo "scale_sleep_tasks=$(sed -n 's/.*KDIVE: scale: \([0-9]*\) sleep processes.*/\1/p' "$out/console.log" | tail -1)"
+			[ -f "$out/vmcore.elf" ] || echo "note.vmcore_elf=dropped after conversion (disk): only kdump-zlib-d31 kept (vmcore size $(cat "$out/.vmcore-size" 2>/dev/null) bytes)"
+		fi
 		cat "$out/.timings" 2>/dev/null || true
 		for f in "${DUMP_FILES[@]}"; do
 			[ -f "$out/$f" ] || continue
 			echo "format.$f=$(file_format "$f")"
 			echo "size.$f=$(stat -c %s "$out/$f")"
 		done
-		[ -f "$out/qemu.elf" ] && echo "note.qemu=qemu.elf and qemu-kdump-zlib come from a second boot of the same scenario (console-qemu.log): other KASLR offset, other addresses"
+		if [ -f "$out/qemu.elf" ]; then
+			echo "note.qemu=qemu.elf and qemu-kdump-zlib come from a second boot of the same scenario (console-qemu.log): other KASLR offset, other addresses"
+		fi
 	} >"$out/MANIFEST"
 }
 
@@ -499,6 +521,14 @@ build_capture() {
 		MDF_VERSION="trixie $(trixie_run "$TRIXIE_ROOT/usr/bin/makedumpfile" -v 2>&1 | head -1)"
 	else
 		MDF_VERSION="bookworm $(makedumpfile -v 2>&1 | head -1)"
+	fi
+	if [ "$scn" = scale ]; then
+		# 2 GiB, thousands of forks and a ~1.8 GB dd under TCG: more memory and time.
+		GUEST_MEM_MB=2048
+		QEMU_TIMEOUT=${KDIVE_LAB_QEMU_TIMEOUT:-900}
+	else
+		GUEST_MEM_MB=1024
+		QEMU_TIMEOUT=${KDIVE_LAB_QEMU_TIMEOUT:-180}
 	fi
 	log "== capture $rel/$scn"
 	rm -rf "$out"
@@ -513,7 +543,7 @@ build_capture() {
 	echo "seconds.kdump_boot=$((SECONDS - t))" >>"$out/.timings"
 	log "  vmcore.elf: $(stat -c %s "$out/vmcore.elf") bytes in $((SECONDS - t))s"
 	t=$SECONDS
-	convert_dumps "$out" || die "makedumpfile conversions failed for $rel/$scn (see $LOGS/makedumpfile.log)"
+	convert_dumps "$out" "$scn" || die "makedumpfile conversions failed for $rel/$scn (see $LOGS/makedumpfile.log)"
 	echo "seconds.makedumpfile=$((SECONDS - t))" >>"$out/.timings"
 	grep -q "$(panic_pattern "$scn")" "$out/dmesg.txt" ||
 		die "$rel/$scn: the dump's log has no '$(panic_pattern "$scn")' (see $out/dmesg.txt)"
@@ -521,8 +551,17 @@ build_capture() {
 		grep -q 'kdive_race_reinit_rings' "$out/dmesg.txt" || die "$rel/$scn: the oops is not in kdive_race_reinit_rings"
 	fi
 	log "  derived formats in $((SECONDS - t))s"
-	[ "$scn" = sysrq ] || cp "$LAB/kernels/$rel/kdive_race.ko" "$out/kdive_race.ko"
-	if [ "${KDIVE_LAB_SKIP_QEMU_DUMPS:-0}" != 1 ]; then
+	case $scn in sysrq | scale) ;; *) cp "$LAB/kernels/$rel/kdive_race.ko" "$out/kdive_race.ko" ;; esac
+	if [ "$scn" = scale ]; then
+		stat -c %s "$out/vmcore.elf" >"$out/.vmcore-size"
+		# vmcore.elf (~1.8 GB) is kept only with KDIVE_LAB_SCALE_KEEP_ELF=1 or >= 20 GB free afterwards.
+		if [ "${KDIVE_LAB_SCALE_KEEP_ELF:-}" != 1 ] &&
+			{ [ "${KDIVE_LAB_SCALE_KEEP_ELF:-}" = 0 ] || (($(df -Pk "$out" | awk 'NR==2{print $4}') < 20 * 1024 * 1024)); }; then
+			rm -f "$out/vmcore.elf"
+			log "  vmcore.elf dropped (disk)"
+		fi
+	fi
+	if [ "${KDIVE_LAB_SKIP_QEMU_DUMPS:-0}" != 1 ] && [ "$scn" != scale ]; then
 		t=$SECONDS
 		for try in 1 2; do
 			run_qemu_dumps "$rel" "$scn" "$out" && break
@@ -534,7 +573,7 @@ build_capture() {
 		log "  qemu.elf, qemu-kdump-zlib in $((SECONDS - t))s"
 	fi
 	write_manifest "$rel" "$scn" "$out"
-	rm -f "$out/.timings"
+	rm -f "$out/.timings" "$out/.vmcore-size"
 	rm -rf "$final"
 	chmod -R a+rX "$out"
 	mv "$out" "$final"
@@ -564,10 +603,11 @@ with_lock() {
 }
 
 cmd_ensure() {
-	local s rel scn todo=() peers=
+	local s rel scn todo=() peers= scale=
 	while (($#)); do
 		case $1 in
 		--peers) peers=1; shift ;;
+		--scale) scale=1; shift ;;
 		*) die "ensure: unknown argument $1" ;;
 		esac
 	done
@@ -582,6 +622,15 @@ cmd_ensure() {
 			for scn in "${ALL_SCENARIOS[@]}"; do todo+=("$s:$scn"); done
 		fi
 	done
+	if [ -n "$scale" ]; then
+		for s in "${SCALE_SERIES[@]}"; do
+			if [ -s "$(series_file "$s")" ]; then
+				capture_complete "$(cat "$(series_file "$s")")" scale || todo+=("$s:scale")
+			else
+				todo+=("$s:scale")
+			fi
+		done
+	fi
 	if ((${#todo[@]} == 0)) && { [ -z "$peers" ] || peers_complete; }; then
 		echo "lab: complete ($LAB)"
 		return 0
@@ -601,6 +650,7 @@ peers_complete() {
 	local m
 	for m in "$LAB"/*/*/MANIFEST; do
 		[ -f "$m" ] || return 1
+		[ "$(basename "$(dirname "$m")")" = scale ] && continue # no peers for the opt-in scale capture
 		[ -f "$(dirname "$m")/peers/VERSIONS" ] || return 1
 	done
 }
@@ -675,7 +725,6 @@ build) shift; cmd_build "$@" ;;
 path) shift; cmd_path "$@" ;;
 list) shift; cmd_list "$@" ;;
 peers) shift; with_lock; source "$LAB_SRC/peers/peers.sh"; cmd_peers "$@" ;;
-kdive-save) shift; with_lock; source "$LAB_SRC/kdive-save.sh"; cmd_kdive_save "$@" ;;
 *)
 	sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2

@@ -1,12 +1,15 @@
 #!/bin/sh
 # foreach bt over every task: kdive vs drgn walking every task's stack, same dump, one run each.
 # Prints wall time and peak RSS. Usage: scripts/bench-bt.sh [CAPTURE_DIR] [DUMP]
+#   KERNEL=6.1|6.12 SCENARIO=name: the lab capture to use when no CAPTURE_DIR is given
+#     (default 6.1 module-race; SCENARIO=scale is issue 5's 3000-task dump: lab/lab.sh ensure --scale)
+#   DUMP=file in the capture (default vmcore.elf, or the second argument)
 #   KDIVE=path/to/kdive (default target/debug/kdive; a release build is faster)
 set -eu
-cap=${1:-$HOME/.cache/kdive/lab/6.1.0-56-cloud-amd64/module-race}
-dump=${2:-vmcore.elf}
-vmlinux=$(sed -n 's/^vmlinux=//p' "$cap/MANIFEST")
 here=$(cd "$(dirname "$0")/.." && pwd)
+cap=${1:-$("$here/lab/lab.sh" path "${KERNEL:-6.1}" "${SCENARIO:-module-race}")}
+dump=${2:-${DUMP:-vmcore.elf}}
+vmlinux=$(sed -n 's/^vmlinux=//p' "$cap/MANIFEST")
 kdive=${KDIVE:-$here/target/debug/kdive}
 drgn=${DRGN:-$HOME/.cache/kdive/peers/venv/bin/drgn}
 mods=""
