@@ -8,6 +8,8 @@
 #   lab/lab.sh path KERNEL SCENARIO        print a capture's directory (KERNEL: 6.1, 6.12 or a release)
 #   lab/lab.sh list                        every dump file with its format
 #   lab/lab.sh peers                       install crash/drgn and write their outputs into each capture
+#   lab/lab.sh kdive-save [6.1|6.12|all] [SCENARIO]   opt-in: capture again with `kdive save` in the
+#                                          capture kernel (<capture>/kdive-save-zstd-d31)
 #
 # Cache: ${KDIVE_LAB_DIR:-~/.cache/kdive/lab}; see lab/README.md for the layout.
 set -euo pipefail
@@ -725,6 +727,7 @@ build) shift; cmd_build "$@" ;;
 path) shift; cmd_path "$@" ;;
 list) shift; cmd_list "$@" ;;
 peers) shift; with_lock; source "$LAB_SRC/peers/peers.sh"; cmd_peers "$@" ;;
+kdive-save) shift; with_lock; source "$LAB_SRC/kdive-save.sh"; cmd_kdive_save "$@" ;;
 *)
 	sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
