@@ -39,11 +39,12 @@ const DESC_COMMITTED: u64 = 1;
 const DESC_FINALIZED: u64 = 2;
 /// Refuse rings larger than this many descriptors (a hostile count_bits).
 const MAX_DESC_BITS: u64 = 24;
-const MAX_DATA_BITS: u64 = 30;
+/// 256 MiB of text: CONFIG_LOG_BUF_SHIFT stops at 25, `log_buf_len=` is rarely above 2^27.
+const MAX_DATA_BITS: u64 = 28;
 /// Refuse descriptor or info structures larger than this (a hostile SIZE() line).
 const MAX_STRUCT_SIZE: u64 = 4096;
 /// Refuse descriptor + info arrays larger than this many bytes together.
-const MAX_ARRAYS: u64 = 512 << 20;
+const MAX_ARRAYS: u64 = 256 << 20;
 
 /// Offsets of the ring's structures, from VMCOREINFO (or types).
 struct RingLayout {
