@@ -406,4 +406,13 @@ fn wrong_files_are_named() {
     expect(&[&v61, &dump, &dump], &["given twice", "twice"]);
     // The other kernel's vmlinux.
     expect(&[&v612, &dump], &["build-ID", "build ID"]);
+    // A vmlinux where the dump should be, beside a vmlinux.
+    expect(&[&v61, &v612], &["two kernel images given"]);
+    // A program that is not a kernel.
+    if Path::new("/bin/ls").is_file() {
+        expect(
+            &[Path::new("/bin/ls"), &dump],
+            &["not a Linux kernel image"],
+        );
+    }
 }
