@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     let mut buf = vec![0u8; ps as usize + 16];
     for pfn in [0, 1, 2, max / 2, max.saturating_sub(1), max] {
         let _ = dump.read_phys(pfn.saturating_mul(ps), &mut buf[..ps as usize]);
-        let _ = dump.read_phys(pfn.saturating_mul(ps).saturating_add(ps - 8), &mut buf);
+        let _ = dump.read_phys(pfn.saturating_mul(ps).saturating_add(ps.saturating_sub(8)), &mut buf);
     }
     let _ = dump.read_phys(u64::MAX - 3, &mut buf[..8]);
 });

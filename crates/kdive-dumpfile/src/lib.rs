@@ -245,7 +245,8 @@ impl Dump {
         let page_size = vmcoreinfo
             .as_ref()
             .and_then(|v| v.page_size())
-            .filter(|p| p.is_power_of_two())
+            // A page size is a power of two from 1 KiB to 1 MiB; anything else is damage.
+            .filter(|p| p.is_power_of_two() && (1024..=1 << 20).contains(p))
             .unwrap_or(4096);
         let cpus = notes.prstatus.len().max(notes.qemu_cpus.len());
         let header = HeaderInfo {

@@ -54,6 +54,25 @@ fn elf_spec() -> ElfSpec {
 }
 
 #[test]
+fn elf_implausible_pagesize_falls_back_to_4096() {
+    // Fuzz find (dumpfile_open): PAGESIZE=2 in VMCOREINFO was taken as the page size.
+    for bogus in ["1", "2", "8", "2097152", "0"] {
+        let mut spec = elf_spec();
+        spec.notes = note(b"VMCOREINFO", 0, format!("PAGESIZE={bogus}\n").as_bytes());
+        let (_dir, d) = open_bytes(&spec.build());
+        let d = d.unwrap();
+        assert_eq!(d.header().page_size, PS, "PAGESIZE={bogus}");
+        let mut buf = [0u8; 8];
+        d.read_phys(0x1000 + PS - 8, &mut buf).unwrap();
+    }
+    // The fuzzer's input itself.
+    let (_dir, d) = open_bytes(include_bytes!("../testdata/fuzz/dumpfile_open-pagesize-2"));
+    if let Ok(d) = d {
+        assert!(d.header().page_size >= 1024);
+    }
+}
+
+#[test]
 fn elf_reads_segments_tails_and_holes() {
     // QEMU layout: program headers at 192, e_ehsize 8.
     let spec = ElfSpec {
