@@ -64,19 +64,21 @@ pub fn plan(src: &SourceDump, ks: Option<&KernelSpace>, level: DumpLevel) -> Pla
         }
     }
     let runs: Vec<(u64, u64)> = keep.runs().collect();
+    // Whole unreadable stretches at a time: a hostile header can describe terabytes past the
+    // end of a truncated file, and a page-by-page walk of them never ends.
     for &(s, e) in &runs {
-        let mut pfn = s;
-        while pfn < e {
-            let n = (e - pfn).min(CHUNK);
-            if !src.readable(pfn * ps, n * ps) {
-                for p in pfn..pfn + n {
-                    if !src.readable(p * ps, ps) {
-                        keep.set(p, false);
-                        stats.unreadable += 1;
-                    }
-                }
+        let end = e.saturating_mul(ps);
+        let mut a = s.saturating_mul(ps);
+        while a < end {
+            let bad = src.readable_until(a, end);
+            if bad >= end {
+                break;
             }
-            pfn += n;
+            let good = src.unreadable_until(bad, end);
+            let (first, last) = (bad / ps, good.div_ceil(ps).max(bad / ps + 1).min(e));
+            keep.set_range(first, last, false);
+            stats.unreadable += last - first;
+            a = last.saturating_mul(ps);
         }
     }
     stats.ram = ram.count();

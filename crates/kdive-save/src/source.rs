@@ -130,6 +130,53 @@ impl SourceDump {
         true
     }
 
+    /// The first address in `[addr, end)` that cannot be read (as [`Self::readable`] judges
+    /// it), or `end`.
+    pub fn readable_until(&self, addr: u64, end: u64) -> u64 {
+        let mut a = addr;
+        while a < end {
+            let Some(e) = self.extent_at(a) else {
+                a = self.next_start(a).min(end);
+                continue;
+            };
+            let stop = e.end.min(end);
+            match e.kind {
+                ExtentKind::File(off) => {
+                    let file_end = e.start.saturating_add(self.file_len.saturating_sub(off));
+                    if file_end < stop {
+                        return a.max(file_end);
+                    }
+                }
+                ExtentKind::Present => {}
+                ExtentKind::Excluded => return a,
+            }
+            a = stop;
+        }
+        end
+    }
+
+    /// The first address in `[addr, end)` from which reading works again, or `end`.
+    pub fn unreadable_until(&self, addr: u64, end: u64) -> u64 {
+        let mut a = addr;
+        while a < end {
+            let Some(e) = self.extent_at(a) else {
+                return a; // a hole reads as zeros
+            };
+            match e.kind {
+                ExtentKind::File(off) => {
+                    let file_end = e.start.saturating_add(self.file_len.saturating_sub(off));
+                    if a < file_end {
+                        return a;
+                    }
+                }
+                ExtentKind::Present => return a,
+                ExtentKind::Excluded => {}
+            }
+            a = e.end.min(end);
+        }
+        end
+    }
+
     /// Reads `[addr, addr + buf.len())`, zero-filling bytes no extent describes (the edges of
     /// partial pages). Fails on excluded or unreadable bytes.
     pub fn read_filled(&self, addr: u64, buf: &mut [u8]) -> std::result::Result<(), PhysError> {
