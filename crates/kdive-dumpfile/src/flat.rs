@@ -139,6 +139,11 @@ impl FlatIndex {
                 return stream.get(f..f + len).map(Cow::Borrowed);
             }
         }
+        // A legitimate read is backed by stream bytes bar small holes; one larger than the whole
+        // stream comes from a hostile size in a header and is refused before allocating.
+        if len > stream.len().max(1 << 20) {
+            return None;
+        }
         let mut out = vec![0u8; len];
         let mut pos = off;
         while pos < end {

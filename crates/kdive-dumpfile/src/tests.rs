@@ -73,6 +73,18 @@ fn elf_implausible_pagesize_falls_back_to_4096() {
 }
 
 #[test]
+fn flat_hostile_note_size_is_not_allocated() {
+    // Fuzz find (dumpfile_open): a flattened kdump whose sub-header note size (~250 PB) lies
+    // inside the logical length its records claim; reading the notes allocated it all.
+    let (_dir, d) = open_bytes(include_bytes!(
+        "../testdata/fuzz/dumpfile_open-flat-huge-notes"
+    ));
+    if let Ok(d) = d {
+        let _ = d.describe();
+    }
+}
+
+#[test]
 fn elf_reads_segments_tails_and_holes() {
     // QEMU layout: program headers at 192, e_ehsize 8.
     let spec = ElfSpec {
