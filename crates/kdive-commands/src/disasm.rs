@@ -145,10 +145,10 @@ impl<'a> Namer<'a> {
     pub fn symbolize(&self, addr: u64) -> Option<(String, u64, u64)> {
         let (table, module) = self.table_for(addr);
         let (sy, off) = table.lookup_addr(addr)?;
-        if module.is_some() && sy.module.as_deref() != module {
+        if module.is_some() && sy.module != module {
             return None;
         }
-        Some((sy.name.clone(), off, sy.addr))
+        Some((sy.name.to_string(), off, sy.addr))
     }
 
     /// `name+off` text.
@@ -172,7 +172,7 @@ impl<'a> Namer<'a> {
                 .min()
                 .unwrap_or(start + 256)
         };
-        Some((sy.name.clone(), start, end.min(start + (1 << 20))))
+        Some((sy.name.to_string(), start, end.min(start + (1 << 20))))
     }
 
     /// A kernel or module symbol's address.

@@ -68,24 +68,31 @@ pub fn run_kind(s: &mut Session, kind: &str, args: &[String]) -> Result<Report, 
     let cmd = if kind == "*" { "struct" } else { kind };
     with_eval(s, |ev| {
         let store = ev.target.types();
-        let found = store.with_graph(|g| match kind {
-            "struct" => g.find_struct(name).map(|i| (i, "struct")),
-            "union" => g.find_union(name).map(|i| (i, "union")),
-            _ => g
-                .find_struct(name)
-                .map(|i| (i, "struct"))
-                .or_else(|| g.find_union(name).map(|i| (i, "union"))),
-        });
+        // Through the store, so types not loaded yet come from DWARF.
+        let find = |kw: &'static str| {
+            let id = store.find_type(&format!("{kw} {name}"))?;
+            let complete = store.with_graph(|g| match g.ty(id) {
+                Type::Struct(c) | Type::Union(c) => !c.is_declaration,
+                _ => false,
+            });
+            complete.then_some((id, kw))
+        };
+        let found = match kind {
+            "struct" => find("struct"),
+            "union" => find("union"),
+            _ => find("struct").or_else(|| find("union")),
+        };
         let (ty, kw) = match found {
             Some(f) => f,
             None => {
                 // The other kind, or a typedef of one: say what it is.
-                let other = store.with_graph(|g| {
-                    let t = g.find_type_by_name(name)?;
-                    Some(match g.ty(g.resolve(t)) {
-                        Type::Struct(_) => "struct",
-                        Type::Union(_) => "union",
-                        _ => "other",
+                let other = store.find_type(name).and_then(|t| {
+                    store.with_graph(|g| {
+                        Some(match g.ty(g.resolve(t)) {
+                            Type::Struct(_) => "struct",
+                            Type::Union(_) => "union",
+                            _ => "other",
+                        })
                     })
                 });
                 return Err(match other {

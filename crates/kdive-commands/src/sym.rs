@@ -5,7 +5,7 @@ use crate::{CmdError, Report, Session};
 use kdive_debuginfo::Symbol;
 use serde_json::json;
 
-fn line(s: &Symbol, off: u64) -> String {
+fn line(s: Symbol, off: u64) -> String {
     let mut t = format!(
         "{:x} ({}) {}",
         s.addr + off,
@@ -21,7 +21,7 @@ fn line(s: &Symbol, off: u64) -> String {
     t
 }
 
-fn sym_json(s: &Symbol, off: u64) -> serde_json::Value {
+fn sym_json(s: Symbol, off: u64) -> serde_json::Value {
     json!({
         "name": s.name, "address": s.addr + off, "symbol_address": s.addr, "offset": off,
         "type": s.kind.nm_letter(s.global).to_string(), "size": s.size, "module": s.module,
@@ -63,7 +63,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         let addr = match u64::from_str_radix(hex, 16) {
             Ok(v) => v,
             Err(_) => {
-                let near = kdive_eval::suggest::closest(a, syms.iter().map(|s| s.name.as_str()), 3);
+                let near = kdive_eval::suggest::closest(a, syms.iter().map(|s| s.name), 3);
                 return Err(CmdError::Usage(format!(
                     "sym: {a}: symbol not found{}",
                     if near.is_empty() {

@@ -12,7 +12,17 @@ use object::elf;
 use object::read::elf::{FileHeader, SectionHeader, Sym};
 use object::Endianness;
 
-use crate::symbols::{Symbol, SymbolKind, SymbolTable};
+use crate::cachefile::{CacheFormat, CacheKey, CacheOutcome};
+use crate::symbols::{Backing, SymbolKind, SymbolTable, SymbolTableBuilder};
+use std::sync::Arc;
+
+/// The symbol-table cache file kind (tables: records, name order, strings, run split; see `symbols`).
+pub const SYMBOL_CACHE: CacheFormat = CacheFormat {
+    magic: b"KDIVESYM",
+    ext: "sym",
+    version: 1,
+    tables: 4,
+};
 
 type Header = elf::FileHeader64<Endianness>;
 
@@ -258,9 +268,59 @@ impl VmlinuxElf {
     /// The symbol table with addresses moved by `kaslr_offset` (0 for an unrandomized kernel).
     /// Function, object and untyped named symbols are included; section and file symbols are not.
     pub fn symbols(&self, kaslr_offset: u64) -> Result<SymbolTable> {
+        Ok(self.symbol_builder()?.build(kaslr_offset))
+    }
+
+    /// The symbol table kept in `cache_dir` (`index/<build-id>.sym`): mapped when a valid file
+    /// is there, else read from the ELF file and written there for next time.
+    pub fn symbols_cached(
+        &self,
+        kaslr_offset: u64,
+        cache_dir: Option<&Path>,
+    ) -> Result<(SymbolTable, CacheOutcome)> {
+        let symtab_size = self.section(".symtab").map_or(0, |s| s.size);
+        let key = CacheKey::for_file(
+            &self.path,
+            &self.build_id().unwrap_or_default(),
+            symtab_size,
+        )
+        .map_err(|source| ElfError::Io {
+            path: self.path.clone(),
+            source,
+        })?;
+        let mut failed = None;
+        let (buf, outcome) =
+            crate::cachefile::load_or_build(cache_dir, &SYMBOL_CACHE, &key, || {
+                match self.symbol_builder() {
+                    Ok(b) => b.into_tables(0).into(),
+                    Err(e) => {
+                        failed = Some(e);
+                        vec![
+                            Vec::new(),
+                            Vec::new(),
+                            Vec::new(),
+                            0u64.to_le_bytes().to_vec(),
+                        ]
+                    }
+                }
+            });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        match SymbolTable::from_parts(Arc::new(Backing::Cached(buf)), kaslr_offset) {
+            Ok(t) => Ok((t, outcome)),
+            // A file that passed its checksum but is not a usable table, or an offset that
+            // reorders symbols (an absolute symbol among relocated ones): build in memory.
+            Err(_) => Ok((self.symbols(kaslr_offset)?, outcome)),
+        }
+    }
+
+    /// Every wanted symbol of the symbol table, at link-time addresses (relocatable ones marked).
+    fn symbol_builder(&self) -> Result<SymbolTableBuilder> {
         let symtab = self.symtab()?;
         let strings = symtab.strings();
-        let mut out = Vec::with_capacity(symtab.len());
+        let string_bytes = self.section(".strtab").map_or(0, |s| s.size as usize);
+        let mut out = SymbolTableBuilder::with_capacity(symtab.len(), string_bytes);
         for sym in symtab.iter() {
             if !is_wanted(sym, self.endian) {
                 continue;
@@ -272,29 +332,26 @@ impl VmlinuxElf {
                 continue;
             }
             let shndx = sym.st_shndx(self.endian);
-            let value = sym.st_value(self.endian);
-            let (kind, addr) = if shndx == elf::SHN_ABS {
-                (SymbolKind::Absolute, value)
+            let (kind, relocated) = if shndx == elf::SHN_ABS {
+                (SymbolKind::Absolute, false)
             } else {
                 // Extended section indexes (SHN_XINDEX) do not occur in vmlinux.
                 match self.sections.get(usize::from(shndx)) {
-                    Some(sec) if sec.relocated() => {
-                        (sec.symbol_kind(), value.wrapping_add(kaslr_offset))
-                    }
-                    Some(sec) => (sec.symbol_kind(), value),
-                    None => (SymbolKind::Other, value),
+                    Some(sec) => (sec.symbol_kind(), sec.relocated()),
+                    None => (SymbolKind::Other, false),
                 }
             };
-            out.push(Symbol {
-                name: String::from_utf8_lossy(name).into_owned(),
-                addr,
-                size: sym.st_size(self.endian),
+            out.push(
+                name,
+                sym.st_value(self.endian),
+                sym.st_size(self.endian),
                 kind,
-                global: sym.st_bind() != elf::STB_LOCAL,
-                module: None,
-            });
+                sym.st_bind() != elf::STB_LOCAL,
+                relocated,
+                None,
+            );
         }
-        Ok(SymbolTable::new(out))
+        Ok(out)
     }
 
     /// `len` bytes of initialized data at link-time virtual address `addr`.

@@ -19,7 +19,7 @@
 use kdive_dumpfile::Vmcoreinfo;
 use kdive_kspace::{KernelLayout, KernelSpace};
 
-use crate::symbols::{Symbol, SymbolKind, SymbolTable};
+use crate::symbols::{SymbolDef, SymbolKind, SymbolTable};
 
 /// More symbols than any kernel has (a 6.x distribution kernel has ~150k–250k).
 pub const MAX_SYMS: u32 = 2_000_000;
@@ -146,7 +146,7 @@ pub fn load_kallsyms(ks: &KernelSpace, vmcoreinfo: &Vmcoreinfo) -> Result<Symbol
                 format!("symbol {index} expands to nothing"),
             ));
         };
-        syms.push(Symbol {
+        syms.push(SymbolDef {
             name: String::from_utf8_lossy(name).into_owned(),
             addr: encoding.address(index, offset),
             size: 0,
@@ -216,7 +216,7 @@ fn read_tokens(ks: &KernelSpace, table_va: u64, index_va: u64) -> Result<Vec<Vec
 /// The decoded `_stext` must sit where VMCOREINFO says (it is in every VMCOREINFO); otherwise
 /// the offset encoding was guessed wrong or the tables are damaged.
 fn check_against_vmcoreinfo(
-    syms: &[Symbol],
+    syms: &[SymbolDef],
     vmcoreinfo: &Vmcoreinfo,
     encoding: OffsetEncoding,
 ) -> Result<()> {
@@ -657,7 +657,7 @@ mod tests {
         }
         let (mut same, mut compared) = (0, 0);
         for s in table.iter() {
-            let Some(Some(addr)) = link.get(s.name.as_str()) else {
+            let Some(Some(addr)) = link.get(s.name) else {
                 continue;
             };
             compared += 1;

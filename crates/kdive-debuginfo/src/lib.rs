@@ -1,7 +1,9 @@
 //! Debug info: symbols (vmlinux ELF symbol table, kallsyms decoded from the dump) and types
-//! (BTF from the vmlinux or from the dump's memory; DWARF later), behind one lookup API.
+//! (BTF from the vmlinux or from the dump's memory, DWARF), behind one lookup API; cache files
+//! keyed by build-ID keep what is slow to rebuild.
 
 pub mod btf;
+pub mod cachefile;
 pub mod dwarf;
 pub mod elf;
 pub mod kallsyms;
@@ -14,5 +16,5 @@ pub use btf::{Btf, BtfError};
 pub use elf::{ElfError, VmlinuxElf};
 pub use kallsyms::{apply_kernel_layout, load_kallsyms, KallsymsError};
 pub use store::{TypeLoader, TypeStore, TypedSymbol};
-pub use symbols::{Symbol, SymbolKind, SymbolTable};
+pub use symbols::{Symbol, SymbolDef, SymbolKind, SymbolTable, SymbolTableBuilder};
 pub use types::{Member, MemberInfo, Type, TypeGraph, TypeId};

@@ -797,6 +797,14 @@ impl TypeGraph {
         }
     }
 
+    /// The value of enumerator `name` of enum type `id` (through typedefs).
+    pub fn enumerator_value(&self, id: TypeId, name: &str) -> Option<i64> {
+        match self.ty(self.resolve(id)) {
+            Type::Enum { values, .. } => values.iter().find(|(n, _)| n == name).map(|v| v.1),
+            _ => None,
+        }
+    }
+
     /// Finds an enumerator in any enum (named or anonymous); linear in the number of types.
     pub fn find_enumerator(&self, enumerator: &str) -> Option<(TypeId, i64)> {
         self.iter().find_map(|(id, t)| match t {

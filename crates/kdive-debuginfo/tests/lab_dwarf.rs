@@ -176,7 +176,7 @@ fn variables_and_functions() {
         let j = o.store.variable("jiffies").unwrap();
         assert_eq!(
             o.store.with_graph(|g| g.type_name(j.ty)),
-            "volatile long unsigned int",
+            "volatile unsigned long",
             "{release}"
         );
         let it = o.store.variable("init_task").unwrap();

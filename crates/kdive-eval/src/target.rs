@@ -86,7 +86,7 @@ impl Target for KernelTarget<'_> {
     fn symbol(&self, name: &str) -> Option<SymbolInfo> {
         let s = self.symbols.lookup(name)?;
         Some(SymbolInfo {
-            name: s.name.clone(),
+            name: s.name.to_string(),
             addr: s.addr,
             kind: s.kind,
             per_cpu: s.module.is_none() && self.is_per_cpu_addr(s.addr),
@@ -101,7 +101,7 @@ impl Target for KernelTarget<'_> {
         }
         let sized = s.size != 0 && off < s.size;
         if in_image || (s.module.is_some() && sized) {
-            Some((s.name.clone(), off))
+            Some((s.name.to_string(), off))
         } else {
             None
         }
@@ -116,6 +116,6 @@ impl Target for KernelTarget<'_> {
     }
 
     fn symbol_names(&self) -> Box<dyn Iterator<Item = &str> + '_> {
-        Box::new(self.symbols.iter().map(|s| s.name.as_str()))
+        Box::new(self.symbols.iter().map(|s| s.name))
     }
 }

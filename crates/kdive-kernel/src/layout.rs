@@ -1,8 +1,9 @@
-//! Structure layouts: member offsets and sizes from the loaded types (BTF or DWARF), falling
-//! back to the OFFSET()/SIZE() lines of VMCOREINFO, cached by name.
+//! Structure layouts: member offsets and sizes from the type store (DWARF loaded on demand, or
+//! BTF), falling back to the OFFSET()/SIZE() lines of VMCOREINFO, cached by name.
 
 use crate::{Error, Result};
-use kdive_debuginfo::types::TypeGraph;
+use kdive_debuginfo::types::{MemberInfo, TypeGraph, TypeId};
+use kdive_debuginfo::TypeStore;
 use kdive_dumpfile::Vmcoreinfo;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,13 +17,13 @@ pub struct MemberPlace {
 }
 
 pub struct Layout {
-    types: Option<Arc<TypeGraph>>,
+    types: Option<Arc<TypeStore>>,
     vmcoreinfo: Vmcoreinfo,
     members: Mutex<HashMap<(String, String), Option<MemberPlace>>>,
 }
 
 impl Layout {
-    pub fn new(types: Option<Arc<TypeGraph>>, vmcoreinfo: Vmcoreinfo) -> Layout {
+    pub fn new(types: Option<Arc<TypeStore>>, vmcoreinfo: Vmcoreinfo) -> Layout {
         Layout {
             types,
             vmcoreinfo,
@@ -30,8 +31,52 @@ impl Layout {
         }
     }
 
-    pub fn types(&self) -> Option<&TypeGraph> {
-        self.types.as_deref()
+    /// The complete definition of the type called `name` ("struct printk_info",
+    /// "enum pageflags", "union thread_union"), loaded if need be.
+    fn complete_type(&self, name: &str) -> Option<(&TypeStore, TypeId)> {
+        let store = self.types.as_deref()?;
+        let id = store.complete(store.find_type(name)?);
+        Some((store, id))
+    }
+
+    /// Runs `f` on the graph holding the complete type called `name`.
+    pub fn with_type<R>(
+        &self,
+        name: &str,
+        f: impl FnOnce(&TypeGraph, TypeId) -> Option<R>,
+    ) -> Option<R> {
+        let (store, id) = self.complete_type(name)?;
+        store.with_graph(|g| f(g, id))
+    }
+
+    /// The value of enumerator `name` of the enum type called `enum_type` ("enum pageflags").
+    pub fn enumerator(&self, enum_type: &str, name: &str) -> Option<i64> {
+        self.with_type(enum_type, |t, id| t.enumerator_value(id, name))
+    }
+
+    /// An enumerator of an anonymous enum (no type name to load it by): found among the types
+    /// loaded so far — all of them with BTF, those already read with DWARF.
+    pub fn loaded_enumerator(&self, name: &str) -> Option<i64> {
+        self.types
+            .as_deref()?
+            .with_graph(|t| t.find_enumerator(name).map(|(_, v)| v))
+    }
+
+    /// A member of the type called `name` (`"struct printk_info"`) by dotted path, with its
+    /// bit position (for bitfields).
+    pub fn member_info(&self, name: &str, member: &str) -> Option<MemberInfo> {
+        self.with_type(name, |g, id| g.member(id, member))
+    }
+
+    /// The type of global variable `name`, for reading its declaration (array bounds).
+    pub fn with_variable_type<R>(
+        &self,
+        name: &str,
+        f: impl FnOnce(&TypeGraph, TypeId) -> Option<R>,
+    ) -> Option<R> {
+        let store = self.types.as_deref()?;
+        let v = store.variable(name)?;
+        store.with_graph(|g| f(g, v.ty))
     }
 
     /// Where `member` (a dotted path through nested and anonymous members) lies in `struct sname`.
@@ -48,16 +93,14 @@ impl Layout {
     }
 
     fn lookup_member(&self, sname: &str, member: &str) -> Option<MemberPlace> {
-        if let Some(t) = &self.types {
-            if let Some(sid) = t.find_struct(sname) {
-                if let Some(m) = t.member(sid, member) {
-                    return Some(MemberPlace {
-                        offset: m.offset,
-                        size: t.size_of(m.ty),
-                    });
-                }
-                return None;
-            }
+        if let Some((store, sid)) = self.complete_type(&format!("struct {sname}")) {
+            return store.with_graph(|t| {
+                let m = t.member(sid, member)?;
+                Some(MemberPlace {
+                    offset: m.offset,
+                    size: t.size_of(m.ty),
+                })
+            });
         }
         self.vmcoreinfo
             .offset(&format!("{sname}.{member}"))
@@ -77,12 +120,8 @@ impl Layout {
 
     /// Size of `struct sname`.
     pub fn struct_size(&self, sname: &str) -> Result<u64> {
-        if let Some(t) = &self.types {
-            if let Some(sid) = t.find_struct(sname) {
-                if let Some(s) = t.size_of(sid) {
-                    return Ok(s);
-                }
-            }
+        if let Some(s) = self.with_type(&format!("struct {sname}"), |t, id| t.size_of(id)) {
+            return Ok(s);
         }
         self.vmcoreinfo
             .size(sname)

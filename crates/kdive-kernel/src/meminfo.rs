@@ -31,12 +31,11 @@ pub struct MemInfo {
 }
 
 impl Kernel {
-    fn enumerator(&self, name: &str) -> Result<u64> {
+    fn enumerator(&self, enum_type: &str, name: &str) -> Result<u64> {
         self.layout
-            .types()
-            .and_then(|t| t.find_enumerator(name))
-            .map(|(_, v)| v as u64)
-            .ok_or_else(|| crate::Error::MissingType(format!("enumerator {name}")))
+            .enumerator(enum_type, name)
+            .map(|v| v as u64)
+            .ok_or_else(|| crate::Error::MissingType(format!("{enum_type}: {name}")))
     }
 
     fn read_long_sym(&self, sym: &str) -> Result<u64> {
@@ -45,7 +44,11 @@ impl Kernel {
 
     /// `vm_zone_stat[item]` / `vm_node_stat[item]` (global counters, in pages).
     fn vm_stat(&self, array: &str, item: &str) -> Result<u64> {
-        let i = self.enumerator(item)?;
+        let items = match array {
+            "vm_zone_stat" => "enum zone_stat_item",
+            _ => "enum node_stat_item",
+        };
+        let i = self.enumerator(items, item)?;
         let v = self.read_u64(self.symbol_addr(array)? + 8 * i, array)? as i64;
         Ok(v.max(0) as u64)
     }
@@ -199,7 +202,7 @@ impl Kernel {
         let page_size = self.layout.struct_size("page")?;
         let flags = self.layout.offset("page", "flags")?;
         let refcount = self.layout.offset("page", "_refcount")?;
-        let reserved = 1u64 << self.enumerator("PG_reserved")?;
+        let reserved = 1u64 << self.enumerator("enum pageflags", "PG_reserved")?;
         let per_chunk = 4096 / page_size.max(1);
         let mut buf = vec![0u8; (per_chunk * page_size) as usize];
         let mut shared = 0;

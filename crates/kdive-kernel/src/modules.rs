@@ -114,9 +114,8 @@ impl Kernel {
     fn is_init_mem_type(&self, i: u64) -> bool {
         let init = self
             .layout
-            .types()
-            .and_then(|t| t.find_enumerator("MOD_INIT_TEXT"))
-            .map(|(_, v)| v as u64)
+            .enumerator("enum mod_mem_type", "MOD_INIT_TEXT")
+            .map(|v| v as u64)
             .unwrap_or(4);
         i >= init
     }
@@ -155,9 +154,8 @@ impl Kernel {
 
     /// TAINT_FLAGS_COUNT, from the length of the `taint_flags` array type.
     fn vmcoreinfo_taint_count(&self) -> Option<u64> {
-        let t = self.layout.types()?;
-        let v = t.find_var("taint_flags")?;
-        t.array_len(v)
+        self.layout
+            .with_variable_type("taint_flags", |t, ty| t.array_len(ty))
     }
 }
 

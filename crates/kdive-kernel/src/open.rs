@@ -4,6 +4,7 @@
 use crate::files::{classify, FileKind};
 use crate::layout::Layout;
 use crate::{Error, Result};
+use kdive_debuginfo::cachefile::CacheOutcome;
 use kdive_debuginfo::dwarf::{DwarfInfo, DwarfLoader, IndexOptions};
 use kdive_debuginfo::types::TypeGraph;
 use kdive_debuginfo::{SymbolTable, TypeLoader, TypeStore};
@@ -105,7 +106,8 @@ impl Kernel {
                 (s, t, None)
             }
         };
-        // The commands' type store layers DWARF-loaded types over the BTF graph (shared).
+        // One type store for the kernel model and the commands: DWARF loaded on demand when
+        // the vmlinux has it, else the BTF graph (vmlinux or dump), else nothing (VMCOREINFO).
         let graph = match &types {
             Some(btf) => TypeGraph::with_base(btf.clone(), Vec::new()),
             None => TypeGraph::new(),
@@ -123,7 +125,7 @@ impl Kernel {
             warnings.push(format!("kernel layout: {e}"));
         }
         let t_syms = t0.elapsed();
-        let layout = Layout::new(types, vmcoreinfo.clone());
+        let layout = Layout::new(Some(types_store.clone()), vmcoreinfo.clone());
         if std::env::var_os("KDIVE_TIMING").is_some() {
             sources.push(format!(
                 "timing: dump open {t_dump:?}, symbols+types {:?}",
@@ -215,16 +217,13 @@ fn load_from_vmlinux(
             });
         }
     }
-    // The symbol table, the BTF section and the DWARF index are independent: read them side
-    // by side (the DWARF index is mapped from the cache, or built in parallel and cached).
-    let (symbols, btf, dwarf) = std::thread::scope(|scope| {
-        let btf = scope.spawn(|| {
-            elf.btf_bytes()
-                .map(|bytes| kdive_debuginfo::Btf::parse(bytes).map(|b| b.graph()))
-        });
+    let cache_dir = IndexOptions::default().cache_dir;
+    // The symbol table and the DWARF index are independent: read them side by side (each is
+    // mapped from the cache, or built — the DWARF index in parallel — and cached).
+    let (symbols, dwarf) = std::thread::scope(|scope| {
         let dwarf = scope.spawn(|| DwarfInfo::open(elf.clone(), &IndexOptions::default()));
-        let symbols = elf.symbols(kaslr);
-        (symbols, btf.join(), dwarf.join())
+        let symbols = elf.symbols_cached(kaslr, cache_dir.as_deref());
+        (symbols, dwarf.join())
     });
     let mut dwarf_line = None;
     let dwarf = match dwarf {
@@ -252,14 +251,35 @@ fn load_from_vmlinux(
             None
         }
     };
-    let symbols = symbols.map_err(|e| Error::Debuginfo(e.to_string()))?;
+    let (symbols, symbols_origin) = symbols.map_err(|e| Error::Debuginfo(e.to_string()))?;
+    let origin = match symbols_origin {
+        CacheOutcome::Mapped => "cached",
+        CacheOutcome::Built { write_error, .. } => {
+            if let Some(e) = write_error {
+                warnings.push(format!("symbol table not cached: {e}"));
+            }
+            if cache_dir.is_some() {
+                "read, now cached"
+            } else {
+                "read"
+            }
+        }
+    };
     sources.push(format!(
-        "symbols: {} ELF symbol table ({} symbols)",
+        "symbols: {} ELF symbol table ({} symbols, {origin})",
         path.display(),
         symbols.len()
     ));
+    // DWARF answers every type question (loaded on demand); the BTF section is read only
+    // when there is no DWARF (a stripped vmlinux).
+    let btf = if dwarf.is_some() {
+        None
+    } else {
+        elf.btf_bytes()
+            .map(|bytes| kdive_debuginfo::Btf::parse(bytes).map(|b| b.graph()))
+    };
     let types = match btf {
-        Ok(Some(Ok(t))) => {
+        Some(Ok(t)) => {
             sources.push(format!(
                 "types: BTF of {} ({} types)",
                 path.display(),
@@ -267,15 +287,11 @@ fn load_from_vmlinux(
             ));
             Some(t)
         }
-        Ok(Some(Err(e))) => {
+        Some(Err(e)) => {
             warnings.push(format!("{}: cannot read BTF: {e}", path.display()));
             None
         }
-        Ok(None) => None,
-        Err(_) => {
-            warnings.push(format!("{}: BTF reader failed", path.display()));
-            None
-        }
+        None => None,
     };
     sources.extend(dwarf_line);
     Ok((symbols, types, dwarf))

@@ -64,16 +64,17 @@ impl Kernel {
 
     /// Names of the PG_* bits set in `flags` (from `enum pageflags`), in bit order.
     pub fn page_flag_names(&self, flags: u64) -> Vec<String> {
-        let Some(t) = self.layout.types() else {
-            return Vec::new();
-        };
-        let Some((eid, nr)) = t.find_enumerator("__NR_PAGEFLAGS") else {
-            return Vec::new();
-        };
-        (0..nr.clamp(0, 64))
-            .filter(|b| flags & (1u64 << b) != 0)
-            .filter_map(|b| t.enumerator_name(eid, b))
-            .filter_map(|n| n.strip_prefix("PG_").map(str::to_string))
-            .collect()
+        self.layout
+            .with_type("enum pageflags", |t, eid| {
+                let nr = t.enumerator_value(eid, "__NR_PAGEFLAGS")?;
+                Some(
+                    (0..nr.clamp(0, 64))
+                        .filter(|b| flags & (1u64 << b) != 0)
+                        .filter_map(|b| t.enumerator_name(eid, b))
+                        .filter_map(|n| n.strip_prefix("PG_").map(str::to_string))
+                        .collect(),
+                )
+            })
+            .unwrap_or_default()
     }
 }

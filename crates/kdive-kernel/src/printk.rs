@@ -259,9 +259,7 @@ pub fn ring_log(mem: &KernelSpace, layout: &Layout, prb_ptr: u64) -> Result<Log>
 
 /// The 3-bit level after `facility` (a bitfield: only types know where it is).
 fn info_level(layout: &Layout, info: &[u8]) -> Option<u8> {
-    let t = layout.types()?;
-    let sid = t.find_struct("printk_info")?;
-    let m = t.member(sid, "level")?;
+    let m = layout.member_info("struct printk_info", "level")?;
     let byte = *info.get((m.bit_offset / 8) as usize)?;
     Some((byte >> (m.bit_offset % 8)) & 0x7)
 }

@@ -54,13 +54,7 @@ struct SlubLayout {
 impl SlubLayout {
     fn new(k: &Kernel) -> Result<SlubLayout> {
         let o = |s: &str, m: &str| k.layout.offset(s, m);
-        let slab_struct = if k
-            .layout
-            .types()
-            .and_then(|t| t.find_struct("slab"))
-            .is_some()
-            && k.layout.has_member("slab", "slab_cache")
-        {
+        let slab_struct = if k.layout.has_member("slab", "slab_cache") {
             "slab"
         } else {
             "page"

@@ -5,7 +5,7 @@
 
 use crate::list::walk_list;
 use crate::{Error, Kernel, Result};
-use kdive_debuginfo::{Symbol, SymbolKind, SymbolTable};
+use kdive_debuginfo::{SymbolDef, SymbolKind, SymbolTable};
 use kdive_dumpfile::CpuRegisters;
 use kdive_unwind::{
     CfiTable, OrcFormat, OrcTable, PtRegs, PtRegsLayout, Reg, RegisterSet, StackKind, StackRegion,
@@ -218,18 +218,18 @@ impl StackContext {
     pub fn symbolize(&self, k: &Kernel, pc: u64) -> Option<CodeName> {
         if let Some(m) = self.module_of(pc) {
             let (s, off) = self.module_symbols.lookup_addr(pc)?;
-            if s.module.as_deref() != Some(m.name.as_str()) {
+            if s.module != Some(m.name.as_str()) {
                 return None;
             }
             return Some(CodeName {
-                name: s.name.clone(),
+                name: s.name.to_string(),
                 offset: off,
                 module: Some(m.name.clone()),
             });
         }
         let (s, off) = k.symbols.lookup_addr(pc)?;
         Some(CodeName {
-            name: s.name.clone(),
+            name: s.name.to_string(),
             offset: off,
             module: None,
         })
@@ -395,12 +395,11 @@ pub fn cpu_note_regs(k: &Kernel, cpu: u32) -> Option<CpuRegisters> {
 
 /// THREAD_SIZE: `union thread_union`'s size, else the init task's stack symbols, else 16 KiB.
 fn thread_size(k: &Kernel) -> u64 {
-    if let Some(t) = k.layout.types() {
-        if let Some(id) = t.find_struct("thread_union") {
-            if let Some(s) = t.size_of(id) {
-                return s;
-            }
-        }
+    if let Some(s) = k
+        .layout
+        .with_type("union thread_union", |t, id| t.size_of(id))
+    {
+        return s;
     }
     let sym = |n: &str| k.symbols.lookup(n).map(|s| s.addr);
     if let (Some(a), Some(b)) = (sym("__start_init_task"), sym("__end_init_task")) {
@@ -571,7 +570,7 @@ fn module_orc(k: &Kernel, m: u64, name: &str, format: OrcFormat) -> Option<OrcTa
 }
 
 /// Symbols from `module->kallsyms` (`Elf64_Sym` array and string table).
-fn module_symbols(k: &Kernel, m: u64, name: &str, out: &mut Vec<Symbol>) {
+fn module_symbols(k: &Kernel, m: u64, name: &str, out: &mut Vec<SymbolDef>) {
     let l = &k.layout;
     let Ok(ks_off) = l.offset("module", "kallsyms") else {
         return;
@@ -611,7 +610,7 @@ fn module_symbols(k: &Kernel, m: u64, name: &str, out: &mut Vec<Symbol>) {
         if sname.is_empty() {
             continue;
         }
-        out.push(Symbol {
+        out.push(SymbolDef {
             name: sname,
             addr: value,
             size,

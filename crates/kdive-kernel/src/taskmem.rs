@@ -51,10 +51,11 @@ impl MmReader {
             }
         };
         let enumerator = |name: &str, default: u64| {
+            // An anonymous enum: types know it once loaded; its values have not changed
+            // since 4.5 (the defaults).
             k.layout
-                .types()
-                .and_then(|t| t.find_enumerator(name))
-                .map(|(_, v)| v as u64)
+                .loaded_enumerator(name)
+                .map(|v| v as u64)
                 .unwrap_or(default)
         };
         let counters = vec![

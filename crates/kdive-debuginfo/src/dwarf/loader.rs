@@ -12,7 +12,7 @@
 use super::index::{EntryKind, FxMap};
 use super::{DwarfInfo, R};
 use crate::store::{TypeLoader, TypedSymbol};
-use crate::types::{Composite, Linkage, Member, Type, TypeGraph, TypeId};
+use crate::types::{c_int_name, Composite, Linkage, Member, Type, TypeGraph, TypeId};
 use gimli::{AttributeValue, DebugInfoOffset, UnitOffset};
 use std::sync::{Arc, Mutex};
 
@@ -507,7 +507,11 @@ impl Conv<'_> {
     }
 
     fn base(&mut self, d: &Die) -> TypeId {
-        let name = d.name.clone().unwrap_or_else(|| "?".into());
+        // C spelling as gdb prints it ("unsigned long", not DWARF's "long unsigned int").
+        let name = d
+            .name
+            .as_deref()
+            .map_or_else(|| "?".into(), |n| c_int_name(n).into_owned());
         let size = d.byte_size.unwrap_or(0);
         if let Some(id) = self.existing(DW_TAG_BASE_TYPE, &name) {
             if self.g.size_of(id) == Some(size) {

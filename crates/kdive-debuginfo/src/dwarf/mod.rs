@@ -168,7 +168,7 @@ impl DwarfInfo {
         let cache_file = opts
             .cache_dir
             .as_deref()
-            .map(|d| cache::cache_path(d, &key));
+            .map(|d| cache::cache_path(d, &cache::FORMAT, &key));
         let mut stale = None;
         if let Some(cf) = &cache_file {
             match StoredIndex::open(cf, &key) {
