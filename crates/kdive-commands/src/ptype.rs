@@ -102,7 +102,9 @@ pub fn run_whatis(s: &mut Session, _args: &[String], raw: &str) -> Result<Report
             let kind = ev.target.types().ty(ty);
             let size = ev.size_of(ty);
             let body = match kind {
-                Type::Struct(_) | Type::Union(_) | Type::Enum { .. } => struct_body(ev, ty, false),
+                Type::Struct(_) | Type::Union(_) | Type::Enum { .. } => {
+                    struct_body(ev, ty, false, None)
+                }
                 Type::Typedef { .. } => typedef_declaration(ev, ty).unwrap_or_default() + ";",
                 _ => format!("type = {}", ev.type_name(ty)),
             };

@@ -116,7 +116,7 @@ pub fn run_kind(s: &mut Session, kind: &str, args: &[String]) -> Result<Report, 
         let ty = ev.strip(ty);
         let size = ev.size_of(ty);
         let Some(addr_arg) = pos.get(1) else {
-            let body = struct_body(ev, ty, offsets);
+            let body = struct_body(ev, ty, offsets, None);
             let mut out = format!("{body}\n");
             if let Some(n) = size {
                 out.push_str(&format!("SIZE: {n}\n"));
@@ -144,7 +144,13 @@ pub fn run_kind(s: &mut Session, kind: &str, args: &[String]) -> Result<Report, 
                 addr.wrapping_add(step * i)
             };
             let v = Value::mem(ty, a);
-            if members.is_empty() {
+            if offsets && members.is_empty() {
+                // crash's `struct -o NAME ADDR`: the layout with each member's address.
+                let body = struct_body(ev, ty, true, Some(a));
+                let size_line = size.map(|n| format!("SIZE: {n}\n")).unwrap_or_default();
+                blocks.push(format!("{body}\n{size_line}"));
+                values.push(json!({"address": a, "declaration": body}));
+            } else if members.is_empty() {
                 blocks.push(format!("{kw} {name} {}\n", format_value(ev, &v, opts)?));
                 values.push(json!({"address": a, "value": value_json(ev, &v)?}));
             } else {

@@ -797,6 +797,38 @@ impl TypeGraph {
         }
     }
 
+    /// Whether qualifier type `id` (`const`/`volatile` on an array) repeats what the array's
+    /// elements already say: C qualifies an array through its elements, so gdb prints
+    /// `const char [133]`, not `const const char [133]`.
+    pub fn redundant_array_qualifier(&self, id: TypeId) -> bool {
+        let (Type::Const { target } | Type::Volatile { target }) = self.ty(id) else {
+            return false;
+        };
+        let same = |t: &Type| std::mem::discriminant(t) == std::mem::discriminant(self.ty(id));
+        let mut t = *target;
+        for _ in 0..MAX_DEPTH {
+            match self.ty(t) {
+                Type::Array { elem, .. } => t = *elem,
+                _ => break,
+            }
+        }
+        if t == *target {
+            return false; // not an array
+        }
+        for _ in 0..MAX_DEPTH {
+            match self.ty(t) {
+                q @ (Type::Const { target } | Type::Volatile { target }) => {
+                    if same(q) {
+                        return true;
+                    }
+                    t = *target;
+                }
+                _ => return false,
+            }
+        }
+        false
+    }
+
     /// The value of enumerator `name` of enum type `id` (through typedefs).
     pub fn enumerator_value(&self, id: TypeId, name: &str) -> Option<i64> {
         match self.ty(self.resolve(id)) {
@@ -845,6 +877,11 @@ impl TypeGraph {
             Type::Enum { name, .. } => with_inner(&tagged("enum", name.as_deref()), &inner),
             Type::Datasec { name, .. } => with_inner(&format!("datasec {name}"), &inner),
             Type::Pointer { target } => self.decl(*target, format!("*{inner}"), d, steps),
+            Type::Const { target } | Type::Volatile { target }
+                if self.redundant_array_qualifier(id) =>
+            {
+                self.decl(*target, inner, d, steps)
+            }
             Type::Const { target } => self.qualified("const", *target, inner, d, steps),
             Type::Volatile { target } => self.qualified("volatile", *target, inner, d, steps),
             Type::Restrict { target } => self.qualified("restrict", *target, inner, d, steps),

@@ -495,7 +495,7 @@ impl<'a> Evaluator<'a> {
             }
             if s.kind != SymbolKind::Text {
                 if let Some(v) = store.variable(name) {
-                    return Ok(Value::mem(v.ty, s.addr));
+                    return Ok(Value::mem(self.bound_by_symbol(v.ty, s.size), s.addr));
                 }
             }
             if let Some(f) = store.function(name) {
@@ -518,6 +518,26 @@ impl<'a> Evaluator<'a> {
             name: name.to_string(),
             suggestions: closest(name, self.target.symbol_names(), 3),
         })
+    }
+
+    /// A variable declared `T name[]` whose definition has no debug info (`linux_banner`: its
+    /// file is built without -g) takes its bound from the symbol's size, as gdb does. Qualifiers
+    /// on the array already sit on its elements, so they are dropped with it.
+    fn bound_by_symbol(&self, ty: TypeId, size: u64) -> TypeId {
+        let store = self.target.types();
+        let open = store.with_graph(|g| match g.ty(g.strip_typedefs_and_qualifiers(ty)) {
+            Type::Array { elem, len: None } => g.size_of(*elem).map(|s| (*elem, s)),
+            _ => None,
+        });
+        match open {
+            Some((elem, esize)) if size != 0 && esize != 0 && size % esize == 0 => {
+                store.add_type(Type::Array {
+                    elem,
+                    len: Some(size / esize),
+                })
+            }
+            _ => ty,
+        }
     }
 
     /// Per-CPU variable `name` on `cpu`.

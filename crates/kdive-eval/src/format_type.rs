@@ -22,11 +22,17 @@ pub struct TypePrinter<'g> {
     g: &'g TypeGraph,
     /// Print `[offset]` columns (crash's `struct -o`), with this column width.
     offsets: Option<usize>,
+    /// With `offsets`: print each member's address (`[ffff8880...]`) from this base instead.
+    base_addr: Option<u64>,
 }
 
 impl<'g> TypePrinter<'g> {
     pub fn new(g: &'g TypeGraph) -> TypePrinter<'g> {
-        TypePrinter { g, offsets: None }
+        TypePrinter {
+            g,
+            offsets: None,
+            base_addr: None,
+        }
     }
 
     /// A declaration of `name` with type `id`, anonymous composites expanded at `level`.
@@ -83,6 +89,11 @@ impl<'g> TypePrinter<'g> {
             }
             Type::Pointer { target } => {
                 self.decl(*target, format!("*{inner}"), level, ex, d, follow_typedefs)
+            }
+            Type::Const { target } | Type::Volatile { target }
+                if g.redundant_array_qualifier(id) =>
+            {
+                self.decl(*target, inner, level, ex, d, follow_typedefs)
             }
             Type::Const { target } | Type::Volatile { target } | Type::Restrict { target } => {
                 let q = match g.ty(id) {
@@ -181,10 +192,12 @@ impl<'g> TypePrinter<'g> {
             match self.offsets {
                 Some(w) => {
                     let anon = m.name.is_none() && is_composite(g, m.ty);
-                    let col = if anon {
-                        " ".repeat(w)
-                    } else {
-                        format!("{:>w$}", format!("[{}]", bits / 8))
+                    let col = match (anon, self.base_addr) {
+                        (true, _) => " ".repeat(w),
+                        (false, Some(a)) => {
+                            format!("{:>w$}", format!("[{:x}]", a.wrapping_add(bits / 8)))
+                        }
+                        (false, None) => format!("{:>w$}", format!("[{}]", bits / 8)),
                     };
                     s.push_str(&format!("{col} {}{decl}{bitfield};\n", pad(level)));
                 }
@@ -296,8 +309,9 @@ pub fn whatis(ev: &Evaluator, ty: TypeId) -> String {
 }
 
 /// A struct/union body (completed first), as crash's `struct NAME` and `whatis` show it;
-/// with `offsets`, crash's `struct -o` layout.
-pub fn struct_body(ev: &Evaluator, ty: TypeId, offsets: bool) -> String {
+/// with `offsets`, crash's `struct -o` layout: member offsets, or with `base` (`struct -o NAME
+/// ADDR`) the members' addresses.
+pub fn struct_body(ev: &Evaluator, ty: TypeId, offsets: bool, base: Option<u64>) -> String {
     let store = ev.target.types();
     let id = ev.strip(ty);
     store.with_graph(|g| {
@@ -307,7 +321,11 @@ pub fn struct_body(ev: &Evaluator, ty: TypeId, offsets: bool) -> String {
         }
         if offsets {
             let max = max_offset(g, id, 0, 0);
-            p.offsets = Some(format!("[{max}]").len().max(4) + 2);
+            p.offsets = Some(match base {
+                Some(a) => format!("[{:x}]", a.wrapping_add(max)).len() + 2,
+                None => format!("[{max}]").len().max(4) + 2,
+            });
+            p.base_addr = base;
         }
         p.body(id, 0, 0, 0)
     })

@@ -10,6 +10,8 @@ pub struct SymbolInfo {
     pub name: String,
     pub addr: u64,
     pub kind: SymbolKind,
+    /// Size in bytes from the symbol table; 0 when unknown.
+    pub size: u64,
     /// A per-CPU variable: `addr` is its offset in the per-CPU area.
     pub per_cpu: bool,
 }
@@ -89,6 +91,7 @@ impl Target for KernelTarget<'_> {
             name: s.name.to_string(),
             addr: s.addr,
             kind: s.kind,
+            size: s.size,
             per_cpu: s.module.is_none() && self.is_per_cpu_addr(s.addr),
         })
     }

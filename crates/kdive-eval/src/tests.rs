@@ -34,6 +34,7 @@ impl Target for Mock {
             name: s.0.into(),
             addr: s.1,
             kind: s.2,
+            size: 0,
             per_cpu: false,
         })
     }
@@ -278,7 +279,7 @@ fn types_and_errors() {
     let ev = Evaluator::new(&t, &[]);
     let id = ev.target.types().find_type("struct list_head").unwrap();
     assert_eq!(
-        struct_body(&ev, id, true),
+        struct_body(&ev, id, true, None),
         "struct list_head {\n   [0] struct list_head *next;\n   [8] struct list_head *prev;\n}"
     );
     let e = ev.target.types().find_type("enum color").unwrap();

@@ -83,15 +83,12 @@ fn constant(v: &AttributeValue<R>) -> Option<(u64, bool, u8)> {
     })
 }
 
-/// A bound: sdata as is, fixed-size data sign-extended (gcc writes -1 as all ones).
+/// An array bound.
 fn bound(v: &AttributeValue<R>) -> Option<i64> {
-    let (x, signed, w) = constant(v)?;
-    Some(if signed || w == 8 {
-        x as i64
-    } else {
-        let shift = 64 - 8 * u32::from(w);
-        ((x << shift) as i64) >> shift
-    })
+    // C array bounds have the unsigned sizetype: a DW_FORM_data1 of 132 is 132, not -124.
+    // Only DW_FORM_sdata is signed; an all-ones data8 is -1 (GCC's old "no elements").
+    let (x, _, _) = constant(v)?;
+    Some(x as i64)
 }
 
 /// Per-loader memory: parsed units and what each converted DIE became.
