@@ -1,13 +1,27 @@
 //! `dis [-l] [-r] [-s] ADDR|FUNC [COUNT]`: crash's disassembler — one line per instruction,
 //! `0xADDR <func+off>:\tmnemonic operands` in gdb's AT&T spelling, `[FTRACE NOP]` on the
 //! 5-byte NOP ftrace leaves at a function's entry, `FILE: LINE` headers with `-l`, the source
-//! text around each line with `-s`.
+//! text around each line with `-s`, and (kdive's own `-v`) the C variables live at each
+//! instruction and what its memory operand reaches through them.
 
 use crate::disasm::{Insn, LineFinder, Namer};
 use crate::{CmdError, Report, Session};
 use serde_json::json;
 
-pub const USAGE: &str = "dis [-l] [-r] [-s] ADDR|FUNC[+OFF] [COUNT]";
+pub const USAGE: &str = "dis [-l] [-r] [-s] [-v] ADDR|FUNC[+OFF] [COUNT]";
+
+/// What `help dis` says about the options.
+pub const DETAILS: &str = "  -l  source file and line before each group of instructions
+  -s  the source lines too
+  -r  from the function's start up to ADDR
+  -v  (kdive; crash has no -v) after each instruction, the C variables with a location there,
+      from the DWARF location lists: `np=rax` in a register, `x=[rsp+0x10]` / `x=[CFA-0x20]`
+      in a stack slot, `hw=rdi+0x8` a value computed from a register, `p=entry(rdi)` the
+      value rdi had at the function's entry, `i=0` a constant; and, when the memory operand
+      is addressed through a register holding a variable, what it reaches:
+      `np->txq (np in rax)` for `mov 0x1a0(%rax),%rcx` (the member from np's type),
+      `np->??? (np in rax)` when no member is at that offset. Nothing where DWARF says nothing.
+";
 
 /// A resolved start: the address, and whether it was given as a function name (then the whole
 /// function is shown).
@@ -56,6 +70,16 @@ fn parse_num(t: &str) -> Result<u64, CmdError> {
 
 /// crash's line for one instruction.
 pub fn crash_line(n: &Namer<'_>, i: &Insn, fstart: Option<u64>) -> String {
+    annotated_line(n, i, fstart, None)
+}
+
+/// crash's line with `-v`'s annotation after it.
+fn annotated_line(
+    n: &Namer<'_>,
+    i: &Insn,
+    fstart: Option<u64>,
+    ann: Option<&crate::annotate::Annotation>,
+) -> String {
     let name = n
         .name(i.addr)
         .map(|t| format!(" <{t}>"))
@@ -65,17 +89,23 @@ pub fn crash_line(n: &Namer<'_>, i: &Insn, fstart: Option<u64>) -> String {
     } else {
         ""
     };
-    format!("0x{:x}{name}:\t{}{ftrace}\n", i.addr, i.text)
+    let insn = format!("{}{ftrace}", i.text);
+    let insn = match ann {
+        Some(a) => a.append_to(&insn),
+        None => insn,
+    };
+    format!("0x{:x}{name}:\t{insn}\n", i.addr)
 }
 
 pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
-    let (mut lines, mut reverse, mut source) = (false, false, false);
+    let (mut lines, mut reverse, mut source, mut vars) = (false, false, false, false);
     let mut pos = Vec::new();
     for a in args {
         match a.as_str() {
             "-l" => lines = true,
             "-r" => reverse = true,
             "-s" => source = true,
+            "-v" => vars = true,
             "-u" => {
                 return Err(CmdError::Usage(
                     "dis: -u (user-space addresses) is not supported".into(),
@@ -88,6 +118,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
                         'l' => lines = true,
                         'r' => reverse = true,
                         's' => source = true,
+                        'v' => vars = true,
                         'x' | 'd' | 'f' => {}
                         _ => {
                             return Err(CmdError::Usage(format!(
@@ -132,6 +163,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
     let mut srcs = crate::source::SourceCache::new(paths);
     let mut json_insns = Vec::new();
     let mut finder = LineFinder::default();
+    let mut annotator = vars.then(|| crate::annotate::Annotator::new(n.k));
     for i in &insns {
         let line = if lines || source {
             finder.line(n.k, i.addr)
@@ -149,13 +181,18 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
                 last = line.clone();
             }
         }
-        text.push_str(&crash_line(&n, i, fstart));
-        json_insns.push(json!({
+        let ann = annotator.as_mut().map(|a| a.annotate(i));
+        text.push_str(&annotated_line(&n, i, fstart, ann.as_ref()));
+        let mut j = json!({
             "addr": format!("{:#x}", i.addr),
             "text": i.text,
             "file": line.as_ref().map(|l| l.0.clone()),
             "line": line.as_ref().map(|l| l.1),
-        }));
+        });
+        if let Some(a) = &ann {
+            j["annotation"] = a.json();
+        }
+        json_insns.push(j);
     }
     Ok(Report::new(text, json!({ "instructions": json_insns })))
 }

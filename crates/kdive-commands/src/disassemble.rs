@@ -3,20 +3,31 @@
 //! instructions under their source lines in line order, `/s` in address order with `FILE:`
 //! headers, `/r` adds the raw bytes. Source text comes from the DWARF path (after
 //! `set substitute-path`, `directory`); when the file is missing gdb's "No such file" line
-//! and `N\tin FILE` lines stand in for it.
+//! and `N\tin FILE` lines stand in for it. `/v` (kdive's own) adds, after each instruction,
+//! the C variables live there and what its memory operand reaches (see `help dis`, `-v`).
 
 use crate::disasm::{Insn, LineFinder, Namer};
 use crate::source::SourceCache;
 use crate::{CmdError, Report, Session};
 use serde_json::json;
 
-pub const USAGE: &str = "disassemble [/m|/s|/r] FUNC|ADDR";
+pub const USAGE: &str = "disassemble [/m|/s|/r|/v] FUNC|ADDR";
+
+/// What `help disassemble` says about the modifiers.
+pub const DETAILS: &str =
+    "  /m  source lines in line order, each with its instructions (gdb's deprecated /m)
+  /s  source lines in address order, with FILE: headers
+  /r  raw instruction bytes
+  /v  (kdive; gdb has no /v) the C variables with a location at each instruction and what its
+      memory operand reaches through them, as `dis -v` (see `help dis`)
+";
 
 #[derive(Default, Clone, Copy)]
 struct Mods {
     m: bool,
     s: bool,
     r: bool,
+    v: bool,
 }
 
 pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
@@ -29,6 +40,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
                     'm' => mods.m = true,
                     's' => mods.s = true,
                     'r' => mods.r = true,
+                    'v' => mods.v = true,
                     _ => {
                         return Err(CmdError::Usage(format!(
                             "Invalid disassembly modifier '{c}' (usage: {USAGE})"
@@ -61,6 +73,8 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
     let mut finder = LineFinder::default();
     let lines: Vec<Option<(String, u32)>> =
         insns.iter().map(|i| finder.line(n.k, i.addr)).collect();
+    let annotator = std::cell::RefCell::new(mods.v.then(|| crate::annotate::Annotator::new(n.k)));
+    let annotations = std::cell::RefCell::new(std::collections::HashMap::new());
     let fmt_insn = |i: &Insn| {
         let raw = if mods.r {
             let mut b = vec![0u8; i.len];
@@ -76,12 +90,16 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         } else {
             String::new()
         };
-        format!(
-            "   0x{:016x} <+{}>:\t{raw}{}\n",
-            i.addr,
-            i.addr - fs,
-            i.text
-        )
+        let text = match annotator.borrow_mut().as_mut() {
+            Some(a) => {
+                let ann = a.annotate(i);
+                let t = ann.append_to(&i.text);
+                annotations.borrow_mut().insert(i.addr, ann.json());
+                t
+            }
+            None => i.text.clone(),
+        };
+        format!("   0x{:016x} <+{}>:\t{raw}{text}\n", i.addr, i.addr - fs)
     };
     if mods.m {
         by_line(&insns, &lines, &mut src, &mut text, &fmt_insn);
@@ -97,8 +115,13 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         .iter()
         .zip(&lines)
         .map(|(i, l)| {
-            json!({"addr": format!("{:#x}", i.addr), "offset": i.addr - fs, "text": i.text,
-                   "file": l.as_ref().map(|l| l.0.clone()), "line": l.as_ref().map(|l| l.1)})
+            let mut j = json!({"addr": format!("{:#x}", i.addr), "offset": i.addr - fs,
+                   "text": i.text, "file": l.as_ref().map(|l| l.0.clone()),
+                   "line": l.as_ref().map(|l| l.1)});
+            if let Some(a) = annotations.borrow_mut().remove(&i.addr) {
+                j["annotation"] = a;
+            }
+            j
         })
         .collect();
     Ok(Report::new(
