@@ -311,6 +311,16 @@ impl LineFinder {
         }
         dw.addr_to_line(a)
     }
+
+    /// The name the unit records for `path` (a file [`line`](Self::line) returned last):
+    /// `kernel/time/timer.c` for `debian/build/.../kernel/time/timer.c`; else `path`.
+    pub fn recorded_name(&self, path: &str) -> String {
+        self.table
+            .as_ref()
+            .and_then(|(_, t)| t.recorded_name(path))
+            .unwrap_or(path)
+            .to_string()
+    }
 }
 
 /// Symbol text for `<...>`: `name` or `name+off`.

@@ -19,6 +19,10 @@ pub struct LineRow {
 #[derive(Debug, Clone, Default)]
 pub struct LineTable {
     pub files: Vec<String>,
+    /// For each of `files`, the name as the unit records it (gdb's symtab file name, which
+    /// crash's `dis -s` prints): the file entry's name, with its directory unless that is the
+    /// compilation directory.
+    pub names: Vec<String>,
     pub rows: Vec<LineRow>,
 }
 
@@ -52,6 +56,12 @@ impl LineTable {
             return Some((self.files.get(best.file)?.clone(), best.line));
         }
         None
+    }
+
+    /// The recorded name of file `path` (one of `files`).
+    pub fn recorded_name(&self, path: &str) -> Option<&str> {
+        let i = self.files.iter().position(|f| f == path)?;
+        self.names.get(i).map(String::as_str)
     }
 }
 
@@ -87,11 +97,12 @@ impl DwarfInfo {
             let file = match file_ix.get(&fi) {
                 Some(&i) => i,
                 None => {
-                    let path = hdr
+                    let (path, name) = hdr
                         .file(fi)
                         .map(|f| file_path(self, &unit, hdr, f, &comp_dir))
                         .unwrap_or_default();
                     out.files.push(path);
+                    out.names.push(name);
                     file_ix.insert(fi, out.files.len() - 1);
                     out.files.len() - 1
                 }
@@ -114,7 +125,7 @@ fn file_path(
     hdr: &gimli::LineProgramHeader<R>,
     f: &gimli::FileEntry<R>,
     comp_dir: &str,
-) -> String {
+) -> (String, String) {
     let s = |a: gimli::AttributeValue<R>| {
         info.dwarf
             .attr_string(unit, a)
@@ -123,9 +134,14 @@ fn file_path(
     };
     let name = s(f.path_name());
     if name.starts_with('/') {
-        return name;
+        return (name.clone(), name);
     }
     let dir = f.directory(hdr).map(s).unwrap_or_default();
+    let recorded = if f.directory_index() == 0 || dir.is_empty() || dir == comp_dir {
+        name.clone()
+    } else {
+        format!("{}/{name}", dir.trim_end_matches('/'))
+    };
     let dir = if dir.starts_with('/') || comp_dir.is_empty() {
         dir
     } else if dir.is_empty() {
@@ -133,11 +149,12 @@ fn file_path(
     } else {
         format!("{comp_dir}/{dir}")
     };
-    if dir.is_empty() {
+    let path = if dir.is_empty() {
         name
     } else {
         format!("{}/{name}", dir.trim_end_matches('/'))
-    }
+    };
+    (path, recorded)
 }
 
 #[cfg(test)]
@@ -160,6 +177,7 @@ mod tests {
         end.end_sequence = true;
         let t = LineTable {
             files: vec!["a.c".into()],
+            names: vec!["a.c".into()],
             rows: vec![
                 row(0x0, 185, true),
                 row(0x5, 186, true),
