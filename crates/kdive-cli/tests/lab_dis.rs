@@ -6,6 +6,9 @@
 //! and `if (np->txq)` faults, so the faulting `mov 0x1a0(%rax),%rcx` must read
 //! `np->txq (np in rax)` and RAX must be 0.
 //!
+//! `disassemble /m` groups instructions under source lines, a blank line after each group, as
+//! gdb does on the same module (gdb run on the `.ko`, offsets compared).
+//!
 //! `dis -s` at that address lists the source as crash does (checked by hand against crash
 //! 8.0.2 and 8.0.6 on the 6.1 dump): `FILE:`, `LINE:`, five lines before the marked one, then
 //! up to the function's closing brace or COUNT lines.
@@ -169,5 +172,97 @@ fn dis_s_lists_the_faulting_line_like_crash() {
             .filter(|l| l.split_once('\t').map(|x| x.1) == Some("}"))
             .count();
         assert_eq!(braces, 1, "{whole}");
+    }
+}
+
+fn which(name: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|d| std::path::Path::new(d).join(name))
+        .find(|p| p.is_file())
+}
+
+/// A `disassemble /m` listing reduced to what gdb and kdive must share: source lines, blank
+/// lines, and `<+OFF>` per instruction (the text differs: gdb reads the unrelocated `.ko`).
+fn m_shape(text: &str) -> Vec<String> {
+    text.lines()
+        // gdb's warnings, and its instructions past the .ko's symbol (unpatched padding).
+        .filter(|l| !l.starts_with("warning:"))
+        .filter(|l| !l.starts_with("   0x") || l.contains(" <+"))
+        .map(|l| match l.find(" <+") {
+            Some(i) => l[i + 1..].split(':').next().unwrap_or_default().to_string(),
+            None => l.trim_end().to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn disassemble_m_groups_like_gdb() {
+    let Some(lab) = lab_dir() else { return };
+    let Some(gdb) = which("gdb") else {
+        eprintln!("SKIP: no gdb");
+        return;
+    };
+    let caps: Vec<Capture> = captures(&lab)
+        .into_iter()
+        .filter(|c| c.scenario() == "module-race" && c.dir.join("kdive_race.ko").is_file())
+        .collect();
+    if caps.is_empty() {
+        eprintln!("SKIP: no module-race captures in {}", lab.display());
+        return;
+    }
+    let src_dir = module_source_dir();
+    let subst = format!(
+        "set substitute-path /usr/src/kdive_race {}",
+        src_dir.display()
+    );
+    let mut compared = 0;
+    // gdb reads the unrelocated .ko; with 6.12's (one section per function) it lays the
+    // sections over each other and lists the wrong code, so 6.1's only.
+    for cap in caps.iter().filter(|c| c.release().starts_with("6.1.")) {
+        let files = vec![cap.vmlinux(), cap.dir.join("vmcore.elf")];
+        for f in [
+            "kdive_race_reinit_rings",
+            "kdive_race_reset",
+            "kdive_race_remove",
+            "kdive_race_intr_timer",
+            "kdive_race_activate",
+            "kdive_race_proc_write",
+            "kdive_race_free_napis",
+        ] {
+            let g = std::process::Command::new(&gdb)
+                .args(["-nx", "-batch", "-ex", &subst, "-ex"])
+                .arg(format!("disassemble /m {f}"))
+                .arg(cap.dir.join("kdive_race.ko"))
+                .output()
+                .expect("run gdb");
+            let g = String::from_utf8_lossy(&g.stdout).into_owned();
+            // Functions split in parts or absent (inlined in this build): not compared.
+            let header = format!("Dump of assembler code for function {f}:");
+            if g.contains("Address range") || !g.contains(&header) {
+                eprintln!("note: {}: gdb cannot show {f} from the .ko", cap.release());
+                continue;
+            }
+            let (code, k, err) = kdive(&files, &[&subst, &format!("disassemble /m {f}")]);
+            assert_eq!(code, 0, "{f}: {err}");
+            let g = m_shape(&g);
+            let gdb_offs: std::collections::HashSet<&String> =
+                g.iter().filter(|l| l.starts_with("<+")).collect();
+            // kdive also lists, after the groups, instructions of other files' inlined code
+            // that gdb's /m leaves out; drop those, then blank runs are one blank.
+            let mut k: Vec<String> = m_shape(&k)
+                .into_iter()
+                .filter(|l| !l.starts_with("<+") || gdb_offs.contains(l))
+                .collect();
+            k.dedup_by(|a, b| a.is_empty() && b.is_empty());
+            let mut g = g;
+            g.dedup_by(|a, b| a.is_empty() && b.is_empty());
+            assert_eq!(k, g, "{}: disassemble /m {f}", cap.release());
+            compared += 1;
+        }
+    }
+    if compared == 0 {
+        eprintln!("SKIP: no 6.1 module-race capture to compare with gdb");
     }
 }

@@ -312,6 +312,26 @@ impl LineFinder {
         dw.addr_to_line(a)
     }
 
+    /// gdb's `disassemble /m` lines (in source file `file`) for the instructions at `addrs`
+    /// of the function `[start, end)`, and every line of `file` a row of the range names (see
+    /// `LineTable::source_centric`); None without a line table.
+    pub fn source_centric(
+        &mut self,
+        k: &Kernel,
+        (start, end): (u64, u64),
+        addrs: &[u64],
+        file: &str,
+    ) -> Option<(Vec<Option<u32>>, Vec<u32>)> {
+        let kaslr = k.vmcoreinfo.kernel_offset().unwrap_or(0);
+        let (dw, slide) = match k.module_debug_at(start) {
+            Some(d) => (d.dwarf.clone(), 0),
+            None => (k.dwarf.clone()?, kaslr),
+        };
+        let t = dw.line_table_at(start.wrapping_sub(slide))?;
+        let a: Vec<u64> = addrs.iter().map(|x| x.wrapping_sub(slide)).collect();
+        Some(t.source_centric(start.wrapping_sub(slide), end.wrapping_sub(slide), &a, file))
+    }
+
     /// The name the unit records for `path` (a file [`line`](Self::line) returned last):
     /// `kernel/time/timer.c` for `debian/build/.../kernel/time/timer.c`; else `path`.
     pub fn recorded_name(&self, path: &str) -> String {

@@ -1,9 +1,11 @@
 //! gdb's `disassemble [/m|/s|/r] FUNC|ADDR`: `Dump of assembler code for function F:`, one
 //! `   0xADDR <+OFF>:\tinsn` line per instruction, `End of assembler dump.`; `/m` groups the
-//! instructions under their source lines in line order, `/s` in address order with `FILE:`
-//! headers, `/r` adds the raw bytes. Source text comes from the DWARF path (after
-//! `set substitute-path`, `directory`); when the file is missing gdb's "No such file" line
-//! and `N\tin FILE` lines stand in for it. `/v` (kdive's own) adds, after each instruction,
+//! instructions under their source lines in line order (gdb's reading of the line table:
+//! `LineTable::source_centric`; lines whose rows cover no instruction are groups of their own,
+//! each group followed by a blank line; instructions of other files' inlined code, which gdb
+//! leaves out, come last), `/s` in address order with `FILE:` headers, `/r` adds the raw
+//! bytes. Source text comes from the DWARF path (after `set substitute-path`, `directory`);
+//! when the file is missing gdb's "No such file" line and `N\tin FILE` lines stand in for it. `/v` (kdive's own) adds, after each instruction,
 //! the C variables live there and what its memory operand reaches (see `help dis`, `-v`).
 
 use crate::disasm::{Insn, LineFinder, Namer};
@@ -102,7 +104,20 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         format!("   0x{:016x} <+{}>:\t{raw}{text}\n", i.addr, i.addr - fs)
     };
     if mods.m {
-        by_line(&insns, &lines, &mut src, &mut text, &fmt_insn);
+        // The function's file is the file of its first instruction with a line.
+        let file = lines.iter().flatten().next().map(|l| l.0.clone());
+        let addrs: Vec<u64> = insns.iter().map(|i| i.addr).collect();
+        let m = file.as_ref().and_then(|f| {
+            let (at, present) = finder.source_centric(n.k, (fs, fe), &addrs, f)?;
+            let at = at
+                .into_iter()
+                .map(|l| l.map(|l| (f.clone(), l)))
+                .collect::<Vec<_>>();
+            let present = present.into_iter().map(|l| (f.clone(), l)).collect();
+            Some((at, present))
+        });
+        let (m_lines, present) = m.unwrap_or_else(|| (lines.clone(), Vec::new()));
+        by_line(&insns, &m_lines, &present, &mut src, &mut text, &fmt_insn);
     } else if mods.s {
         by_address(&insns, &lines, &mut src, &mut text, &fmt_insn);
     } else {
@@ -149,10 +164,13 @@ impl SourcePrinter<'_> {
     }
 }
 
-/// `/m`: the function's own file, line order, each line once with all its instructions.
+/// `/m`: the function's own file, line order, each line once with all its instructions and a
+/// blank line after it; lines whose rows cover no instruction (`present` only) are groups of
+/// their own, without instructions.
 fn by_line(
     insns: &[Insn],
     lines: &[Option<(String, u32)>],
+    present: &[(String, u32)],
     src: &mut SourceCache,
     out: &mut String,
     fmt: &dyn Fn(&Insn) -> String,
@@ -165,6 +183,11 @@ fn by_line(
         return;
     };
     let mut groups: std::collections::BTreeMap<u32, Vec<&Insn>> = Default::default();
+    for (f, n) in present {
+        if *f == file {
+            groups.entry(*n).or_default();
+        }
+    }
     let mut orphans = Vec::new();
     for (i, l) in insns.iter().zip(lines) {
         match l {
@@ -192,10 +215,10 @@ fn by_line(
         next = Some(n + 1);
     }
     // Instructions from inlined code in other files keep gdb's address order at the end.
-    for i in orphans {
+    for i in &orphans {
         out.push_str(&fmt(i));
     }
-    if !insns.is_empty() && !groups.is_empty() {
+    if !orphans.is_empty() && !groups.is_empty() {
         out.push('\n');
     }
 }
