@@ -266,3 +266,32 @@ fn disassemble_m_groups_like_gdb() {
         eprintln!("SKIP: no 6.1 module-race capture to compare with gdb");
     }
 }
+
+/// Stack slots DWARF places relative to the CFA are shown relative to the register ORC says
+/// holds it: schedule_timeout()'s on-stack `struct process_timer timer` sits at the stack
+/// pointer once the frame is set up (`sub $N,%rsp`), on 6.1 and 6.12 alike.
+#[test]
+fn stack_slots_through_orc() {
+    let Some(lab) = lab_dir() else { return };
+    let caps: Vec<Capture> = captures(&lab)
+        .into_iter()
+        .filter(|c| c.scenario() == "module-race")
+        .collect();
+    if caps.is_empty() {
+        eprintln!("SKIP: no module-race captures in {}", lab.display());
+        return;
+    }
+    for cap in &caps {
+        let files = vec![cap.vmlinux(), cap.dir.join("vmcore.elf")];
+        let (code, out, err) = kdive(&files, &["dis -v schedule_timeout"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains(" timeout=rdi"), "{out}");
+        let after_frame = out
+            .lines()
+            .skip_while(|l| !l.contains("sub    $"))
+            .nth(1)
+            .unwrap_or_default();
+        assert!(after_frame.contains(" timer=[rsp]"), "{after_frame}");
+        assert!(!out.contains("[CFA"), "{out}");
+    }
+}

@@ -4,10 +4,16 @@
 //! reaches memory through a register holding a variable, what it reaches: `np->txq (np in rax)`
 //! for `mov 0x1a0(%rax),%rcx`, the member found from the variable's pointee type and the
 //! displacement. Nothing is printed where the debug info says nothing.
+//!
+//! Stack slots DWARF gives relative to the canonical frame address (`[CFA-0x50]`) are shown
+//! relative to the register the kernel's ORC unwind table says holds the CFA at that
+//! instruction (`[rbp-0x40]`), so they match the instructions' operands.
 
 use crate::disasm::{Insn, MemRef};
 use kdive_debuginfo::dwarf::{register_name, DwarfInfo, FunctionLocals, Loc, Local, MemberStep};
+use kdive_kernel::stack::StackContext;
 use kdive_kernel::Kernel;
+use kdive_unwind::arch::x86_64::orc::{self, OrcKind};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -62,13 +68,30 @@ impl Annotation {
 /// Annotates the instructions of one listing, reading each function's variables once.
 pub struct Annotator<'a> {
     k: &'a Kernel,
+    /// Unwind tables (ORC) for the CFA's register at an address.
+    ctx: Option<Arc<StackContext>>,
     /// The DWARF and variables of the last function asked about.
     cur: Option<(Arc<DwarfInfo>, FunctionLocals)>,
 }
 
 impl<'a> Annotator<'a> {
-    pub fn new(k: &'a Kernel) -> Self {
-        Annotator { k, cur: None }
+    pub fn new(k: &'a Kernel, ctx: Option<Arc<StackContext>>) -> Self {
+        Annotator { k, ctx, cur: None }
+    }
+
+    /// The CFA at `addr` as (DWARF register, offset), from the ORC entry of a call frame whose
+    /// previous stack pointer is rsp or rbp plus an offset.
+    fn cfa_at(&self, addr: u64) -> Option<(u16, i64)> {
+        let e = self.ctx.as_ref()?.unwinder.orc_find(addr)?;
+        if e.kind != OrcKind::Call {
+            return None;
+        }
+        let reg = match e.sp_reg {
+            orc::REG_SP => 7,
+            orc::REG_BP => 6,
+            _ => return None,
+        };
+        Some((reg, i64::from(e.sp_offset)))
     }
 
     /// The DWARF holding `addr` and the address in its terms (link-time for the vmlinux).
@@ -93,7 +116,18 @@ impl<'a> Annotator<'a> {
         let Some((_, f)) = &self.cur else {
             return Annotation::default();
         };
-        let vars = f.at(a);
+        let mut vars = f.at(a);
+        if vars.iter().any(|v| matches!(v.loc, Loc::Cfa(_))) {
+            if let Some((reg, cfa)) = self.cfa_at(i.addr) {
+                for v in &mut vars {
+                    if let Loc::Cfa(o) = v.loc {
+                        if let Some(off) = cfa.checked_add(o) {
+                            v.loc = Loc::Mem { reg, off };
+                        }
+                    }
+                }
+            }
+        }
         let access = i.mem.and_then(|m| access(&dw, &vars, &m));
         Annotation { access, vars }
     }

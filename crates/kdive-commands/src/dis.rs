@@ -18,8 +18,9 @@ pub const DETAILS: &str = "  -l  source file and line before each group of instr
       past the marked one
   -r  from the function's start up to ADDR
   -v  (kdive; crash has no -v) after each instruction, the C variables with a location there,
-      from the DWARF location lists: `np=rax` in a register, `x=[rsp+0x10]` / `x=[CFA-0x20]`
-      in a stack slot, `hw=rdi+0x8` a value computed from a register, `p=entry(rdi)` the
+      from the DWARF location lists: `np=rax` in a register, `x=[rsp+0x10]` in a stack slot
+      (slots DWARF gives from the frame address are put on rsp/rbp through the ORC unwind
+      table, `[CFA-0x20]` where it has no answer), `hw=rdi+0x8` a value computed from a register, `p=entry(rdi)` the
       value rdi had at the function's entry, `i=0` a constant; and, when the memory operand
       is addressed through a register holding a variable, what it reaches:
       `np->txq (np in rax)` for `mov 0x1a0(%rax),%rcx` (the member from np's type),
@@ -168,7 +169,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
     let mut last: Option<(String, u32)> = None;
     let mut json_insns = Vec::new();
     let mut finder = LineFinder::default();
-    let mut annotator = vars.then(|| crate::annotate::Annotator::new(n.k));
+    let mut annotator = vars.then(|| crate::annotate::Annotator::new(n.k, n.ctx.clone()));
     for i in &insns {
         let line = if lines {
             finder.line(n.k, i.addr)

@@ -75,7 +75,10 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
     let mut finder = LineFinder::default();
     let lines: Vec<Option<(String, u32)>> =
         insns.iter().map(|i| finder.line(n.k, i.addr)).collect();
-    let annotator = std::cell::RefCell::new(mods.v.then(|| crate::annotate::Annotator::new(n.k)));
+    let annotator = std::cell::RefCell::new(
+        mods.v
+            .then(|| crate::annotate::Annotator::new(n.k, n.ctx.clone())),
+    );
     let annotations = std::cell::RefCell::new(std::collections::HashMap::new());
     let fmt_insn = |i: &Insn| {
         let raw = if mods.r {
