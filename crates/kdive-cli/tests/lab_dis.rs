@@ -269,7 +269,8 @@ fn disassemble_m_groups_like_gdb() {
 
 /// Stack slots DWARF places relative to the CFA are shown relative to the register ORC says
 /// holds it: schedule_timeout()'s on-stack `struct process_timer timer` sits at the stack
-/// pointer once the frame is set up (`sub $N,%rsp`), on 6.1 and 6.12 alike.
+/// pointer once the frame is set up (`sub $N,%rsp`), on 6.1 and 6.12 alike, and a store into
+/// it is named by member.
 #[test]
 fn stack_slots_through_orc() {
     let Some(lab) = lab_dir() else { return };
@@ -293,5 +294,7 @@ fn stack_slots_through_orc() {
             .unwrap_or_default();
         assert!(after_frame.contains(" timer=[rsp]"), "{after_frame}");
         assert!(!out.contains("[CFA"), "{out}");
+        // `timer.task = current`: a member of the on-stack struct, named from its type.
+        assert!(out.contains("# timer.task (timer in [rsp]); "), "{out}");
     }
 }

@@ -149,7 +149,7 @@ fn signed_hex(v: i64) -> String {
 fn access(dw: &DwarfInfo, vars: &[Local], m: &MemRef) -> Option<String> {
     let base = m.base?;
     let amp = if m.lea { "&" } else { "" };
-    // The variable itself, in a stack slot addressed the same way.
+    // The variable itself, in a stack slot addressed the same way, or a member of it.
     if m.index.is_none() {
         if let Some(v) = vars.iter().find(|v| {
             v.loc
@@ -159,6 +159,9 @@ fn access(dw: &DwarfInfo, vars: &[Local], m: &MemRef) -> Option<String> {
                 }
         }) {
             return Some(format!("{amp}{} (in {})", v.name, v.loc));
+        }
+        if let Some(s) = stack_member(dw, vars, base, m.disp) {
+            return Some(format!("{amp}{s}"));
         }
     }
     // A pointer in the base register, else a value computed from it (`hw = rdi+0x8`).
@@ -188,30 +191,10 @@ fn access(dw: &DwarfInfo, vars: &[Local], m: &MemRef) -> Option<String> {
                 if p.steps.is_empty() {
                     format!("{}->???", v.name)
                 } else {
-                    let mut s = v.name.clone();
-                    let mut index_used = false;
-                    for (k, st) in p.steps.iter().enumerate() {
-                        match st {
-                            MemberStep::Field(f) if k == 0 => s.push_str(&format!("->{f}")),
-                            MemberStep::Field(f) => s.push_str(&format!(".{f}")),
-                            MemberStep::Elem { index, elem_size } => match &index_var {
-                                Some(iv) if !index_used && u64::from(m.scale) == *elem_size => {
-                                    index_used = true;
-                                    if *index == 0 {
-                                        s.push_str(&format!("[{iv}]"));
-                                    } else {
-                                        s.push_str(&format!("[{iv}+{index}]"));
-                                    }
-                                }
-                                _ => s.push_str(&format!("[{index}]")),
-                            },
-                        }
-                    }
+                    let mut s = member_text(&v.name, &p.steps, "->", index_var.as_deref(), m.scale)
+                        .unwrap_or_default();
                     if p.rest != 0 {
                         s.push_str(&format!(" +{:#x}", p.rest));
-                    }
-                    if let (Some(iv), false) = (&index_var, index_used) {
-                        s.push_str(&format!(" [+{iv}*{}]", m.scale));
                     }
                     s
                 }
@@ -246,6 +229,78 @@ fn access(dw: &DwarfInfo, vars: &[Local], m: &MemRef) -> Option<String> {
         text = format!("&{text}");
     }
     Some(format!("{text} ({how})"))
+}
+
+/// A member of a struct variable held in a stack slot at `reg + off` that `base + disp`
+/// lands inside: `timer.entry.pprev (timer in [rsp])`.
+fn stack_member(dw: &DwarfInfo, vars: &[Local], base: u16, disp: i64) -> Option<String> {
+    for v in vars {
+        let (Loc::Mem { reg, off }, Some(t)) = (v.loc, v.type_die) else {
+            continue;
+        };
+        let Some(inner) = disp.checked_sub(off).and_then(|d| u64::try_from(d).ok()) else {
+            continue;
+        };
+        if reg != base || inner == 0 {
+            continue;
+        }
+        let Some(p) = dw.member_at(t, inner) else {
+            continue;
+        };
+        if !p.pointee_is_composite || p.pointee_size.map_or(true, |sz| inner >= sz) {
+            continue;
+        }
+        if let Some(path) = member_text(&v.name, &p.steps, ".", None, 1) {
+            let rest = if p.rest != 0 {
+                format!(" +{:#x}", p.rest)
+            } else {
+                String::new()
+            };
+            return Some(format!("{path}{rest} ({} in {})", v.name, v.loc));
+        }
+    }
+    None
+}
+
+/// `v->a.b[i]` (`first` is `->` or `.`): the steps from `v` to a member; the first array step
+/// whose element size is the operand's scale is indexed by `index` (the index register's
+/// variable, or the register), `[+rdx*8]` at the end when none is. None without steps.
+fn member_text(
+    v: &str,
+    steps: &[MemberStep],
+    first: &str,
+    index: Option<&str>,
+    scale: u32,
+) -> Option<String> {
+    if steps.is_empty() {
+        return None;
+    }
+    let mut s = v.to_string();
+    let mut index_used = false;
+    for (k, st) in steps.iter().enumerate() {
+        match st {
+            MemberStep::Field(f) if k == 0 => s.push_str(&format!("{first}{f}")),
+            MemberStep::Field(f) => s.push_str(&format!(".{f}")),
+            MemberStep::Elem {
+                index: i,
+                elem_size,
+            } => match index {
+                Some(iv) if !index_used && u64::from(scale) == *elem_size => {
+                    index_used = true;
+                    if *i == 0 {
+                        s.push_str(&format!("[{iv}]"));
+                    } else {
+                        s.push_str(&format!("[{iv}+{i}]"));
+                    }
+                }
+                _ => s.push_str(&format!("[{i}]")),
+            },
+        }
+    }
+    if let (Some(iv), false) = (index, index_used) {
+        s.push_str(&format!(" [+{iv}*{scale}]"));
+    }
+    Some(s)
 }
 
 /// `*(v+0x10)`, `*(v-0x140+rdx*8)`; for `lea` the address itself, `v-0x180`.

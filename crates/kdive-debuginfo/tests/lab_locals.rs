@@ -173,5 +173,22 @@ fn vmlinux_parameters_at_entry() {
             assert!(p.param);
             assert_eq!(p.loc, Loc::Reg(5), "{func}: {param} in rdi");
         }
+        // schedule_timeout's on-stack `struct process_timer { struct timer_list timer;
+        // struct task_struct *task; } timer`: a stack slot, and its members by offset.
+        let f = entry(&dw, "schedule_timeout");
+        let timer = dw
+            .locals_at(f)
+            .into_iter()
+            .find(|l| l.name == "timer")
+            .expect("timer");
+        assert!(matches!(timer.loc, Loc::Cfa(_)), "{timer:?}");
+        let t = timer.type_die.unwrap();
+        let m = dw.member_at(t, 0x28).unwrap();
+        assert!(m.pointee_is_composite);
+        assert_eq!(m.steps, vec![MemberStep::Field("task".into())]);
+        let m = dw.member_at(t, 0).unwrap();
+        assert_eq!(m.steps[0], MemberStep::Field("timer".into()));
+        // Not a pointer: no pointee.
+        assert!(dw.pointee_member(t, 0).is_none());
     }
 }

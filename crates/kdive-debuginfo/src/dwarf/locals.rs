@@ -569,22 +569,35 @@ impl DwarfInfo {
         if a.tag != DW_TAG_POINTER {
             return None;
         }
-        let target = strip(&mut units, a.ty?)?;
-        let t = read_attrs(&mut units, target)?;
-        let composite = matches!(t.tag, DW_TAG_STRUCTURE | DW_TAG_UNION);
-        let size = type_size(&mut units, target, 0);
-        let mut steps = Vec::new();
-        let mut rest = offset;
-        if composite {
-            descend(&mut units, target, offset, &mut steps, &mut rest, 0);
-        }
-        Some(MemberPath {
-            steps,
-            rest,
-            pointee_is_composite: composite,
-            pointee_size: size,
-        })
+        path_in(&mut units, a.ty?, offset)
     }
+
+    /// Which member of an object of type `type_die` (the variable's own type, a struct held
+    /// in a stack slot) `offset` bytes into it lands in: `timer.entry.pprev` for 8 into a
+    /// `struct process_timer`. `pointee_*` fields describe the type itself here.
+    pub fn member_at(&self, type_die: u64, offset: u64) -> Option<MemberPath> {
+        let mut units = Units::new(self);
+        path_in(&mut units, type_die, offset)
+    }
+}
+
+/// The member path of `offset` in an object of type `ty`.
+fn path_in(units: &mut Units<'_>, ty: u64, offset: u64) -> Option<MemberPath> {
+    let target = strip(units, ty)?;
+    let t = read_attrs(units, target)?;
+    let composite = matches!(t.tag, DW_TAG_STRUCTURE | DW_TAG_UNION);
+    let size = type_size(units, target, 0);
+    let mut steps = Vec::new();
+    let mut rest = offset;
+    if composite {
+        descend(units, target, offset, &mut steps, &mut rest, 0);
+    }
+    Some(MemberPath {
+        steps,
+        rest,
+        pointee_is_composite: composite,
+        pointee_size: size,
+    })
 }
 
 /// Follows typedefs and qualifiers.
