@@ -197,10 +197,15 @@ const DW_TAG_VOLATILE: u16 = 0x35;
 const DW_TAG_RESTRICT: u16 = 0x37;
 const DW_TAG_ATOMIC: u16 = 0x47;
 
+/// Bound on DIE reads of one request (types of hostile DWARF can nest and repeat without end).
+const MAX_READS: u32 = 1_000_000;
+
 /// Parsed units by offset, for one request.
 struct Units<'a> {
     info: &'a DwarfInfo,
     units: HashMap<u64, Arc<gimli::Unit<R>>>,
+    /// DIE reads left.
+    budget: u32,
 }
 
 impl<'a> Units<'a> {
@@ -208,11 +213,13 @@ impl<'a> Units<'a> {
         Units {
             info,
             units: HashMap::new(),
+            budget: MAX_READS,
         }
     }
 
-    /// The unit holding DIE `die`, and its offset.
+    /// The unit holding DIE `die`, and its offset (None once the request's budget is spent).
     fn of(&mut self, die: u64) -> Option<(u64, Arc<gimli::Unit<R>>)> {
+        self.budget = self.budget.checked_sub(1)?;
         let uoff = self.info.unit_of(die)?;
         if let Some(u) = self.units.get(&uoff) {
             return Some((uoff, u.clone()));
