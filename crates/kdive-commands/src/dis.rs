@@ -1,13 +1,31 @@
 //! `dis [-l] [-r] [-s] ADDR|FUNC [COUNT]`: crash's disassembler — one line per instruction,
 //! `0xADDR <func+off>:\tmnemonic operands` in gdb's AT&T spelling, `[FTRACE NOP]` on the
-//! 5-byte NOP ftrace leaves at a function's entry, `FILE: LINE` headers with `-l`, the source
-//! text around each line with `-s`.
+//! 5-byte NOP ftrace leaves at a function's entry, `FILE: LINE` headers with `-l`, crash's
+//! source listing (no instructions) with `-s`, and (kdive's own `-v`) the C variables live at each
+//! instruction and what its memory operand reaches through them.
 
 use crate::disasm::{Insn, LineFinder, Namer};
 use crate::{CmdError, Report, Session};
 use serde_json::json;
 
-pub const USAGE: &str = "dis [-l] [-r] [-s] ADDR|FUNC[+OFF] [COUNT]";
+pub const USAGE: &str = "dis [-l] [-r] [-s] [-v] ADDR|FUNC[+OFF] [COUNT]";
+
+/// What `help dis` says about the options.
+pub const DETAILS: &str = "  -l  source file and line before each group of instructions
+  -s  no instructions: FILE: and LINE: of the address, then its source (found through
+      `set substitute-path` / `directory`) from 5 lines before it, the line marked `*`,
+      to the function's closing brace (the next line starting with `}`), or COUNT lines
+      past the marked one
+  -r  from the function's start up to ADDR
+  -v  (kdive; crash has no -v) after each instruction, the C variables with a location there,
+      from the DWARF location lists: `np=rax` in a register, `x=[rsp+0x10]` in a stack slot
+      (slots DWARF gives from the frame address are put on rsp/rbp through the ORC unwind
+      table, `[CFA-0x20]` where it has no answer), `hw=rdi+0x8` a value computed from a register, `p=entry(rdi)` the
+      value rdi had at the function's entry, `i=0` a constant; and, when the memory operand
+      is addressed through a register holding a variable, what it reaches:
+      `np->txq (np in rax)` for `mov 0x1a0(%rax),%rcx` (the member from np's type),
+      `np->??? (np in rax)` when no member is at that offset. Nothing where DWARF says nothing.
+";
 
 /// A resolved start: the address, and whether it was given as a function name (then the whole
 /// function is shown).
@@ -56,6 +74,16 @@ fn parse_num(t: &str) -> Result<u64, CmdError> {
 
 /// crash's line for one instruction.
 pub fn crash_line(n: &Namer<'_>, i: &Insn, fstart: Option<u64>) -> String {
+    annotated_line(n, i, fstart, None)
+}
+
+/// crash's line with `-v`'s annotation after it.
+fn annotated_line(
+    n: &Namer<'_>,
+    i: &Insn,
+    fstart: Option<u64>,
+    ann: Option<&crate::annotate::Annotation>,
+) -> String {
     let name = n
         .name(i.addr)
         .map(|t| format!(" <{t}>"))
@@ -65,17 +93,23 @@ pub fn crash_line(n: &Namer<'_>, i: &Insn, fstart: Option<u64>) -> String {
     } else {
         ""
     };
-    format!("0x{:x}{name}:\t{}{ftrace}\n", i.addr, i.text)
+    let insn = format!("{}{ftrace}", i.text);
+    let insn = match ann {
+        Some(a) => a.append_to(&insn),
+        None => insn,
+    };
+    format!("0x{:x}{name}:\t{insn}\n", i.addr)
 }
 
 pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
-    let (mut lines, mut reverse, mut source) = (false, false, false);
+    let (mut lines, mut reverse, mut source, mut vars) = (false, false, false, false);
     let mut pos = Vec::new();
     for a in args {
         match a.as_str() {
             "-l" => lines = true,
             "-r" => reverse = true,
             "-s" => source = true,
+            "-v" => vars = true,
             "-u" => {
                 return Err(CmdError::Usage(
                     "dis: -u (user-space addresses) is not supported".into(),
@@ -88,6 +122,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
                         'l' => lines = true,
                         'r' => reverse = true,
                         's' => source = true,
+                        'v' => vars = true,
                         'x' | 'd' | 'f' => {}
                         _ => {
                             return Err(CmdError::Usage(format!(
@@ -111,6 +146,9 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         None => None,
     };
     let bounds = n.function_bounds(t.addr);
+    if source {
+        return source_listing(&n, first, t.addr, count, paths);
+    }
     let fstart = bounds.as_ref().map(|b| b.1);
     let insns = if reverse {
         let (_, fs, _) = bounds
@@ -129,11 +167,11 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
     };
     let mut text = String::new();
     let mut last: Option<(String, u32)> = None;
-    let mut srcs = crate::source::SourceCache::new(paths);
     let mut json_insns = Vec::new();
     let mut finder = LineFinder::default();
+    let mut annotator = vars.then(|| crate::annotate::Annotator::new(n.k, n.ctx.clone()));
     for i in &insns {
-        let line = if lines || source {
+        let line = if lines {
             finder.line(n.k, i.addr)
         } else {
             None
@@ -141,21 +179,76 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         if let Some(l) = &line {
             if last.as_ref() != Some(l) {
                 text.push_str(&format!("{}: {}\n", l.0, l.1));
-                if source {
-                    if let Some(src) = srcs.line(&l.0, l.1) {
-                        text.push_str(&format!("  {:<5} {src}\n", l.1));
-                    }
-                }
                 last = line.clone();
             }
         }
-        text.push_str(&crash_line(&n, i, fstart));
-        json_insns.push(json!({
+        let ann = annotator.as_mut().map(|a| a.annotate(i));
+        text.push_str(&annotated_line(&n, i, fstart, ann.as_ref()));
+        let mut j = json!({
             "addr": format!("{:#x}", i.addr),
             "text": i.text,
             "file": line.as_ref().map(|l| l.0.clone()),
             "line": line.as_ref().map(|l| l.1),
-        }));
+        });
+        if let Some(a) = &ann {
+            j["annotation"] = a.json();
+        }
+        json_insns.push(j);
     }
     Ok(Report::new(text, json!({ "instructions": json_insns })))
+}
+
+/// Lines shown before the marked one (gdb's `listsize` 10, centred).
+const LINES_BEFORE: u32 = 5;
+
+/// crash's `dis -s`: `FILE:` and `LINE:` of `addr`, then the source from a few lines before it
+/// (marked `*`) to the end of the function's text (the next line beginning with `}`), or
+/// `count` lines past it.
+fn source_listing(
+    n: &Namer<'_>,
+    arg: &str,
+    addr: u64,
+    count: Option<usize>,
+    paths: crate::source::SourcePaths,
+) -> Result<Report, CmdError> {
+    let mut finder = LineFinder::default();
+    let (file, marked) = finder
+        .line(n.k, addr)
+        .ok_or_else(|| CmdError::Usage(format!("dis: {arg}: no source line information")))?;
+    let shown_name = finder.recorded_name(&file);
+    let mut text = format!("FILE: {shown_name}\nLINE: {marked}\n\n");
+    let mut src = crate::source::SourceCache::new(paths);
+    let mut shown = Vec::new();
+    // The full path, else the recorded name under a `directory` (gdb finds both).
+    let found = if src.file(&file).is_some() {
+        file.clone()
+    } else {
+        shown_name.clone()
+    };
+    match src.file(&found) {
+        None => text.push_str(&format!("dis: {arg}: source code is not available\n")),
+        Some(lines) => {
+            let eof = u32::try_from(lines.len()).unwrap_or(u32::MAX);
+            // COUNT lines past the marked one, else up to the function's closing brace: the
+            // next line (after the marked one) that starts with `}`, else the file's end.
+            let end = match count {
+                Some(c) => marked.saturating_add(u32::try_from(c).unwrap_or(u32::MAX)),
+                None => (marked + 1..=eof)
+                    .find(|&l| lines[(l - 1) as usize].starts_with('}'))
+                    .unwrap_or(eof),
+            };
+            let last = end.min(eof);
+            for l in marked.saturating_sub(LINES_BEFORE).max(1)..=last {
+                let t = &lines[(l - 1) as usize];
+                let mark = if l == marked { '*' } else { ' ' };
+                text.push_str(&format!("{mark} {l}\t{t}\n"));
+                shown.push(json!({"line": l, "text": t, "marked": l == marked}));
+            }
+        }
+    }
+    text.push('\n');
+    Ok(Report::new(
+        text,
+        json!({"file": shown_name, "path": file, "line": marked, "source": shown}),
+    ))
 }

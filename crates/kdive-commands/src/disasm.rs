@@ -4,7 +4,9 @@
 //! symbols), and which source line an address belongs to (vmlinux or module DWARF).
 
 use crate::Session;
-use iced_x86::{Decoder, DecoderOptions, Formatter, GasFormatter, Instruction, Mnemonic, OpKind};
+use iced_x86::{
+    Decoder, DecoderOptions, Formatter, GasFormatter, Instruction, Mnemonic, OpKind, Register,
+};
 use kdive_kernel::Kernel;
 
 /// One decoded instruction.
@@ -17,6 +19,66 @@ pub struct Insn {
     pub text: String,
     /// A 5-byte NOP (`nopl 0x0(%rax,%rax,1)`): what ftrace leaves at a traced function's entry.
     pub is_nop5: bool,
+    /// The memory operand, when the instruction has one addressed by registers.
+    pub mem: Option<MemRef>,
+}
+
+/// A `disp(base,index,scale)` memory operand; registers as DWARF numbers (0 rax .. 15 r15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemRef {
+    pub base: Option<u16>,
+    pub index: Option<u16>,
+    pub scale: u32,
+    pub disp: i64,
+    /// `lea`: the address is computed, not read or written.
+    pub lea: bool,
+}
+
+/// The DWARF number of a general register used for addressing (64-bit, or 32-bit under an
+/// address-size prefix: `%eax` is rax's 0).
+pub fn dwarf_reg(r: Register) -> Option<u16> {
+    Some(match r {
+        Register::RAX | Register::EAX => 0,
+        Register::RDX | Register::EDX => 1,
+        Register::RCX | Register::ECX => 2,
+        Register::RBX | Register::EBX => 3,
+        Register::RSI | Register::ESI => 4,
+        Register::RDI | Register::EDI => 5,
+        Register::RBP | Register::EBP => 6,
+        Register::RSP | Register::ESP => 7,
+        Register::R8 | Register::R8D => 8,
+        Register::R9 | Register::R9D => 9,
+        Register::R10 | Register::R10D => 10,
+        Register::R11 | Register::R11D => 11,
+        Register::R12 | Register::R12D => 12,
+        Register::R13 | Register::R13D => 13,
+        Register::R14 | Register::R14D => 14,
+        Register::R15 | Register::R15D => 15,
+        _ => return None,
+    })
+}
+
+/// The register-addressed memory operand of `ins` (not RIP-relative, not absolute).
+fn mem_ref(ins: &Instruction) -> Option<MemRef> {
+    // A multi-byte NOP's operand (`nopl 0x0(%rax,%rax,1)`) is never accessed.
+    if ins.is_invalid()
+        || ins.mnemonic() == Mnemonic::Nop
+        || !(0..ins.op_count()).any(|i| ins.op_kind(i) == OpKind::Memory)
+    {
+        return None;
+    }
+    let base = dwarf_reg(ins.memory_base());
+    let index = dwarf_reg(ins.memory_index());
+    if base.is_none() && index.is_none() {
+        return None;
+    }
+    Some(MemRef {
+        base,
+        index,
+        scale: ins.memory_index_scale(),
+        disp: ins.memory_displacement64() as i64,
+        lea: ins.mnemonic() == Mnemonic::Lea,
+    })
 }
 
 /// Decodes `bytes` (code at `start`) and formats every instruction; `sym` names addresses.
@@ -61,6 +123,7 @@ pub fn decode(bytes: &[u8], start: u64, sym: &dyn Fn(u64) -> Option<String>) -> 
             len,
             text,
             is_nop5: raw == [0x0f, 0x1f, 0x44, 0x00, 0x00],
+            mem: mem_ref(&ins),
         });
     }
     out
@@ -248,6 +311,36 @@ impl LineFinder {
         }
         dw.addr_to_line(a)
     }
+
+    /// gdb's `disassemble /m` lines (in source file `file`) for the instructions at `addrs`
+    /// of the function `[start, end)`, and every line of `file` a row of the range names (see
+    /// `LineTable::source_centric`); None without a line table.
+    pub fn source_centric(
+        &mut self,
+        k: &Kernel,
+        (start, end): (u64, u64),
+        addrs: &[u64],
+        file: &str,
+    ) -> Option<(Vec<Option<u32>>, Vec<u32>)> {
+        let kaslr = k.vmcoreinfo.kernel_offset().unwrap_or(0);
+        let (dw, slide) = match k.module_debug_at(start) {
+            Some(d) => (d.dwarf.clone(), 0),
+            None => (k.dwarf.clone()?, kaslr),
+        };
+        let t = dw.line_table_at(start.wrapping_sub(slide))?;
+        let a: Vec<u64> = addrs.iter().map(|x| x.wrapping_sub(slide)).collect();
+        Some(t.source_centric(start.wrapping_sub(slide), end.wrapping_sub(slide), &a, file))
+    }
+
+    /// The name the unit records for `path` (a file [`line`](Self::line) returned last):
+    /// `kernel/time/timer.c` for `debian/build/.../kernel/time/timer.c`; else `path`.
+    pub fn recorded_name(&self, path: &str) -> String {
+        self.table
+            .as_ref()
+            .and_then(|(_, t)| t.recorded_name(path))
+            .unwrap_or(path)
+            .to_string()
+    }
 }
 
 /// Symbol text for `<...>`: `name` or `name+off`.
@@ -269,6 +362,31 @@ mod tests {
         })[0]
             .text
             .clone()
+    }
+
+    fn mem(bytes: &[u8]) -> Option<MemRef> {
+        decode(bytes, 0xffffffffc0391000, &|_| None)[0].mem
+    }
+
+    #[test]
+    fn memory_operands() {
+        let m = mem(&[0x48, 0x8b, 0x88, 0xa0, 1, 0, 0]).unwrap();
+        assert_eq!(
+            (m.base, m.index, m.disp, m.lea),
+            (Some(0), None, 0x1a0, false)
+        );
+        let m = mem(&[0x48, 0x8b, 0x84, 0xd7, 0, 1, 0, 0]).unwrap();
+        assert_eq!(
+            (m.base, m.index, m.scale, m.disp),
+            (Some(5), Some(1), 8, 0x100)
+        );
+        // lea -0x180(%rdi),%rbp
+        let m = mem(&[0x48, 0x8d, 0xaf, 0x80, 0xfe, 0xff, 0xff]).unwrap();
+        assert_eq!((m.base, m.disp, m.lea), (Some(5), -0x180, true));
+        // The ftrace NOP's operand, RIP-relative and register-only instructions: none.
+        assert_eq!(mem(&[0x0f, 0x1f, 0x44, 0, 0]), None);
+        assert_eq!(mem(&[0x48, 0x8b, 0x05, 0x10, 0, 0, 0]), None);
+        assert_eq!(mem(&[0x48, 0x83, 0xc2, 0x01]), None);
     }
 
     #[test]

@@ -1,22 +1,35 @@
 //! gdb's `disassemble [/m|/s|/r] FUNC|ADDR`: `Dump of assembler code for function F:`, one
 //! `   0xADDR <+OFF>:\tinsn` line per instruction, `End of assembler dump.`; `/m` groups the
-//! instructions under their source lines in line order, `/s` in address order with `FILE:`
-//! headers, `/r` adds the raw bytes. Source text comes from the DWARF path (after
-//! `set substitute-path`, `directory`); when the file is missing gdb's "No such file" line
-//! and `N\tin FILE` lines stand in for it.
+//! instructions under their source lines in line order (gdb's reading of the line table:
+//! `LineTable::source_centric`; lines whose rows cover no instruction are groups of their own,
+//! each group followed by a blank line; instructions of other files' inlined code, which gdb
+//! leaves out, come last), `/s` in address order with `FILE:` headers, `/r` adds the raw
+//! bytes. Source text comes from the DWARF path (after `set substitute-path`, `directory`);
+//! when the file is missing gdb's "No such file" line and `N\tin FILE` lines stand in for it. `/v` (kdive's own) adds, after each instruction,
+//! the C variables live there and what its memory operand reaches (see `help dis`, `-v`).
 
 use crate::disasm::{Insn, LineFinder, Namer};
 use crate::source::SourceCache;
 use crate::{CmdError, Report, Session};
 use serde_json::json;
 
-pub const USAGE: &str = "disassemble [/m|/s|/r] FUNC|ADDR";
+pub const USAGE: &str = "disassemble [/m|/s|/r|/v] FUNC|ADDR";
+
+/// What `help disassemble` says about the modifiers.
+pub const DETAILS: &str =
+    "  /m  source lines in line order, each with its instructions (gdb's deprecated /m)
+  /s  source lines in address order, with FILE: headers
+  /r  raw instruction bytes
+  /v  (kdive; gdb has no /v) the C variables with a location at each instruction and what its
+      memory operand reaches through them, as `dis -v` (see `help dis`)
+";
 
 #[derive(Default, Clone, Copy)]
 struct Mods {
     m: bool,
     s: bool,
     r: bool,
+    v: bool,
 }
 
 pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
@@ -29,6 +42,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
                     'm' => mods.m = true,
                     's' => mods.s = true,
                     'r' => mods.r = true,
+                    'v' => mods.v = true,
                     _ => {
                         return Err(CmdError::Usage(format!(
                             "Invalid disassembly modifier '{c}' (usage: {USAGE})"
@@ -61,6 +75,11 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
     let mut finder = LineFinder::default();
     let lines: Vec<Option<(String, u32)>> =
         insns.iter().map(|i| finder.line(n.k, i.addr)).collect();
+    let annotator = std::cell::RefCell::new(
+        mods.v
+            .then(|| crate::annotate::Annotator::new(n.k, n.ctx.clone())),
+    );
+    let annotations = std::cell::RefCell::new(std::collections::HashMap::new());
     let fmt_insn = |i: &Insn| {
         let raw = if mods.r {
             let mut b = vec![0u8; i.len];
@@ -76,15 +95,32 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         } else {
             String::new()
         };
-        format!(
-            "   0x{:016x} <+{}>:\t{raw}{}\n",
-            i.addr,
-            i.addr - fs,
-            i.text
-        )
+        let text = match annotator.borrow_mut().as_mut() {
+            Some(a) => {
+                let ann = a.annotate(i);
+                let t = ann.append_to(&i.text);
+                annotations.borrow_mut().insert(i.addr, ann.json());
+                t
+            }
+            None => i.text.clone(),
+        };
+        format!("   0x{:016x} <+{}>:\t{raw}{text}\n", i.addr, i.addr - fs)
     };
     if mods.m {
-        by_line(&insns, &lines, &mut src, &mut text, &fmt_insn);
+        // The function's file is the file of its first instruction with a line.
+        let file = lines.iter().flatten().next().map(|l| l.0.clone());
+        let addrs: Vec<u64> = insns.iter().map(|i| i.addr).collect();
+        let m = file.as_ref().and_then(|f| {
+            let (at, present) = finder.source_centric(n.k, (fs, fe), &addrs, f)?;
+            let at = at
+                .into_iter()
+                .map(|l| l.map(|l| (f.clone(), l)))
+                .collect::<Vec<_>>();
+            let present = present.into_iter().map(|l| (f.clone(), l)).collect();
+            Some((at, present))
+        });
+        let (m_lines, present) = m.unwrap_or_else(|| (lines.clone(), Vec::new()));
+        by_line(&insns, &m_lines, &present, &mut src, &mut text, &fmt_insn);
     } else if mods.s {
         by_address(&insns, &lines, &mut src, &mut text, &fmt_insn);
     } else {
@@ -97,8 +133,13 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         .iter()
         .zip(&lines)
         .map(|(i, l)| {
-            json!({"addr": format!("{:#x}", i.addr), "offset": i.addr - fs, "text": i.text,
-                   "file": l.as_ref().map(|l| l.0.clone()), "line": l.as_ref().map(|l| l.1)})
+            let mut j = json!({"addr": format!("{:#x}", i.addr), "offset": i.addr - fs,
+                   "text": i.text, "file": l.as_ref().map(|l| l.0.clone()),
+                   "line": l.as_ref().map(|l| l.1)});
+            if let Some(a) = annotations.borrow_mut().remove(&i.addr) {
+                j["annotation"] = a;
+            }
+            j
         })
         .collect();
     Ok(Report::new(
@@ -126,10 +167,13 @@ impl SourcePrinter<'_> {
     }
 }
 
-/// `/m`: the function's own file, line order, each line once with all its instructions.
+/// `/m`: the function's own file, line order, each line once with all its instructions and a
+/// blank line after it; lines whose rows cover no instruction (`present` only) are groups of
+/// their own, without instructions.
 fn by_line(
     insns: &[Insn],
     lines: &[Option<(String, u32)>],
+    present: &[(String, u32)],
     src: &mut SourceCache,
     out: &mut String,
     fmt: &dyn Fn(&Insn) -> String,
@@ -142,6 +186,11 @@ fn by_line(
         return;
     };
     let mut groups: std::collections::BTreeMap<u32, Vec<&Insn>> = Default::default();
+    for (f, n) in present {
+        if *f == file {
+            groups.entry(*n).or_default();
+        }
+    }
     let mut orphans = Vec::new();
     for (i, l) in insns.iter().zip(lines) {
         match l {
@@ -169,10 +218,10 @@ fn by_line(
         next = Some(n + 1);
     }
     // Instructions from inlined code in other files keep gdb's address order at the end.
-    for i in orphans {
+    for i in &orphans {
         out.push_str(&fmt(i));
     }
-    if !insns.is_empty() && !groups.is_empty() {
+    if !orphans.is_empty() && !groups.is_empty() {
         out.push('\n');
     }
 }

@@ -129,13 +129,15 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         name: "dis",
-        summary: "disassemble (crash): FUNC, ADDR [COUNT]; -l source lines, -r up to ADDR",
+        summary:
+            "disassemble (crash): FUNC, ADDR [COUNT]; -l/-s source, -r up to ADDR, -v variables",
         usage: crate::dis::USAGE,
         run: crate::dis::run,
     },
     Command {
         name: "disassemble",
-        summary: "disassemble a function as gdb does: /m /s source lines, /r raw bytes",
+        summary:
+            "disassemble a function as gdb does: /m /s source lines, /r raw bytes, /v variables",
         usage: crate::disassemble::USAGE,
         run: crate::disassemble::run,
     },
@@ -218,16 +220,28 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// Longer option descriptions for `help NAME`, where a command has them.
+fn details(name: &str) -> Option<&'static str> {
+    match name {
+        "dis" => Some(crate::dis::DETAILS),
+        "disassemble" => Some(crate::disassemble::DETAILS),
+        _ => None,
+    }
+}
+
 fn help(_s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
     if let Some(name) = args.first() {
         let c = find_command(name).ok_or_else(|| CmdError::Unknown {
             name: name.clone(),
             suggestion: closest_command(name),
         })?;
-        let text = format!(
+        let mut text = format!(
             "NAME\n  {} - {}\n\nSYNOPSIS\n  {}\n",
             c.name, c.summary, c.usage
         );
+        if let Some(d) = details(c.name) {
+            text.push_str(&format!("\nOPTIONS\n{d}"));
+        }
         return Ok(Report::new(
             text,
             serde_json::json!({"name": c.name, "summary": c.summary, "usage": c.usage}),

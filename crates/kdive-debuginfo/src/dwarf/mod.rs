@@ -8,6 +8,7 @@
 //! - `cache.rs`: the on-disk index file (versioned, checksummed, atomically written, mmap'd).
 //! - `loader.rs`: DIEs → types (gimli), deduplicated per kind and name.
 //! - `lines.rs`: address → file:line and function (addr2line over the same sections).
+//! - `locals.rs`: variables live at an address (parameters, locals, inlined ones) and where.
 //!
 //! Relocation sections (`.rela.debug_*`) are never applied: in the kernel's ET_EXEC vmlinux
 //! the DWARF addresses are final.
@@ -16,6 +17,7 @@ pub mod cache;
 pub mod index;
 mod lines;
 mod loader;
+mod locals;
 mod relocated;
 mod rows;
 mod scan;
@@ -24,6 +26,7 @@ pub use cache::{default_cache_dir, CacheReject, IndexKey};
 pub use index::{BuildStats, Entry, EntryKind};
 pub use lines::{Frame, FunctionRange};
 pub use loader::DwarfLoader;
+pub use locals::{register_name, FunctionLocals, Loc, Local, MemberPath, MemberStep};
 pub use rows::{LineRow, LineTable};
 
 use crate::elf::VmlinuxElf;
