@@ -78,9 +78,17 @@ impl Kernel {
         let mnt_mountpoint = self.off("mount", "mnt_mountpoint")?;
         let mut parts: Vec<String> = Vec::new();
         let (mut mnt, mut d) = (vfsmount, dentry);
+        // A (mount, dentry) pair met twice is a loop in damaged parent pointers.
+        let mut seen = std::collections::HashSet::new();
         for _ in 0..MAX_DEPTH {
             if d == 0 {
                 break;
+            }
+            if !seen.insert((mnt, d)) {
+                return Err(crate::Error::Corrupt {
+                    what: format!("path of dentry {dentry:#x}"),
+                    detail: format!("parent pointers loop back to dentry {d:#x}"),
+                });
             }
             let parent = self.read_u64(d.off(d_parent), "dentry.d_parent")?;
             let root = if mnt != 0 {
