@@ -156,8 +156,8 @@ pub fn row(k: &Kernel, table: &TaskTable, mem: &MemTable, t: &Task, kstackp: boo
         state: table.states.crash_code(t),
         state_char: table.states.letter(t.state, t.exit_state),
         pct_mem,
-        vsz_kb: usage.total_vm * mem.page_kb,
-        rss_kb: usage.rss * mem.page_kb,
+        vsz_kb: usage.total_vm.saturating_mul(mem.page_kb),
+        rss_kb: usage.rss.saturating_mul(mem.page_kb),
         comm: t.comm.clone(),
         kernel_thread,
         kstackp: kstackp.then(|| {

@@ -218,8 +218,8 @@ pub fn format_memory(bytes: u64) -> String {
     const GB: u64 = 1 << 30;
     const MB: u64 = 1 << 20;
     let mut total = bytes;
-    let next = total.div_ceil(GB) * GB;
-    if next - total <= 64 * MB {
+    let next = total.div_ceil(GB).saturating_mul(GB);
+    if next.saturating_sub(total) <= 64 * MB {
         total = next;
     }
     if total == 0 {

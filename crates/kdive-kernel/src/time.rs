@@ -84,7 +84,7 @@ impl Kernel {
 pub fn format_load(v: u64) -> String {
     const FSHIFT: u64 = 11;
     const FIXED_1: u64 = 1 << FSHIFT;
-    let v = v + FIXED_1 / 200;
+    let v = v.saturating_add(FIXED_1 / 200); // avenrun comes from the dump
     format!(
         "{}.{:02}",
         v >> FSHIFT,
@@ -124,5 +124,10 @@ mod tests {
     fn uptime_format() {
         assert_eq!(format_uptime(68927), "19:08:47");
         assert_eq!(format_uptime(86400 * 2 + 5), "2 days, 00:00:05");
+    }
+
+    #[test]
+    fn a_hostile_load_average_formats() {
+        assert!(!format_load(u64::MAX).is_empty());
     }
 }
