@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 lab=${1:-${KDIVE_LAB_DIR:-$HOME/.cache/kdive/lab}}
 [ -d "$lab" ] || { echo "seed: no lab at $lab (run lab/lab.sh); nothing seeded"; exit 0; }
 c=corpus
-mkdir -p $c/{dumpfile_open,flattened_index,vmcoreinfo_parse,lzo_decompress,btf_parse,dwarf_index,save_any_dump,kallsyms_decode,orc_unwind,printk_ring,eval_parse,elf_open}
+mkdir -p $c/{dumpfile_open,flattened_index,vmcoreinfo_parse,lzo_decompress,lzo_compress_roundtrip,btf_parse,dwarf_index,save_any_dump,kallsyms_decode,orc_unwind,printk_ring,eval_parse,elf_open}
 n=0
 for rel in "$lab"/*/; do
   rname=$(basename "$rel"); [ "$rname" = kernels ] || [ "$rname" = log ] && continue
@@ -31,6 +31,13 @@ if i >= 0:
       n=$((n + 1))
     fi
     [ -f "$scen"kdive_race.ko ] && cp "$scen"kdive_race.ko "$c/elf_open/$rname-$s.ko" && n=$((n + 1))
+    # LZO round trip: a few 4 KiB pages of real memory (page tables, text, slab, zeros).
+    if [ -f "$scen"vmcore.elf ]; then
+      for off in 4096 1048576 16777216 33554432; do
+        dd if="$scen"vmcore.elf of="$c/lzo_compress_roundtrip/$rname-$s-$off" bs=4096 skip=$((off / 4096)) count=1 status=none
+        n=$((n + 1))
+      done
+    fi
   done
   vml="$lab/kernels/$rname/vmlinux"
   [ -f "$vml" ] || continue
@@ -50,13 +57,68 @@ open(out, "wb").write(hdr + ip + e + stack)
 PY
     n=$((n + 1))
   fi
-  # BTF: the kernel's is megabytes; the module's split BTF (behind a 2-byte split point 0) is small.
+  # BTF: the kernel's is megabytes; the modules' split BTF is small (kdive_race.ko has none).
+  for ko in "$lab/kernels/$rname/modules/"*.ko; do
+    [ -f "$ko" ] || continue
+    if objcopy --dump-section .BTF="$tmp/btf" "$ko" "$tmp/x" 2>/dev/null && [ -s "$tmp/btf" ]; then
+      cp "$tmp/btf" "$c/btf_parse/$rname-$(basename "$ko")"; n=$((n + 1))
+    fi
+  done
+  # DWARF: kdive_race.ko's info (cut to the target's 64 KiB limit), abbrev and str.
   ko="$lab/kernels/$rname/kdive_race.ko"
-  if [ -f "$ko" ] && objcopy -O binary --only-section=.BTF "$ko" "$tmp/btf" 2>/dev/null && [ -s "$tmp/btf" ]; then
-    cp "$tmp/btf" "$c/btf_parse/$rname-ko"; n=$((n + 1))
+  if [ -f "$ko" ] && objcopy --dump-section .debug_info="$tmp/info" "$ko" "$tmp/x" 2>/dev/null &&
+     objcopy --dump-section .debug_abbrev="$tmp/abbrev" "$ko" "$tmp/x" 2>/dev/null &&
+     objcopy --dump-section .debug_str="$tmp/str" "$ko" "$tmp/x" 2>/dev/null; then
+    python3 - "$tmp" "$c/dwarf_index/$rname-ko" <<'PY'
+import sys
+d, out = sys.argv[1], sys.argv[2]
+info = open(d + "/info", "rb").read()[:65535]
+abbrev = open(d + "/abbrev", "rb").read()[:65535]
+s = open(d + "/str", "rb").read()
+open(out, "wb").write(len(info).to_bytes(2, "little") + len(abbrev).to_bytes(2, "little") + info + abbrev + s)
+PY
+    n=$((n + 1))
   fi
   rm -rf "$tmp"
 done
+
+# Small, complete BTF and DWARF from a C file with the shapes the kernel uses (if gcc is here):
+# base BTF alone, and as base (behind its 2-byte length) for the module split BTF seeds.
+if command -v gcc >/dev/null && command -v objcopy >/dev/null; then
+  tmp=$(mktemp -d)
+  cat > "$tmp/k.c" <<'C'
+typedef unsigned long u64;
+struct list_head { struct list_head *next, *prev; };
+enum state { RUNNING = 0, SLEEPING = 1, DEAD = 64 };
+union u { int i; char c[4]; };
+struct task { volatile long state; int pid; char comm[16]; struct list_head tasks;
+  const struct task *parent; union u x; unsigned flags:3; enum state st;
+  int (*fn)(struct task *, ...); };
+struct task init_task;
+int f(struct task *t, u64 v) { return t->pid + (int)v; }
+C
+  if gcc -gbtf -O1 -c "$tmp/k.c" -o "$tmp/b.o" 2>/dev/null &&
+     objcopy --dump-section .BTF="$tmp/btf" "$tmp/b.o" "$tmp/x" && [ -s "$tmp/btf" ]; then
+    cp "$tmp/btf" "$c/btf_parse/gcc-base"
+    for split in "$c"/btf_parse/*.ko; do
+      [ -f "$split" ] || continue
+      python3 -c 'import sys; b = open(sys.argv[1], "rb").read(); sys.stdout.buffer.write(len(b).to_bytes(2, "little") + b)' "$tmp/btf" > "$tmp/pre"
+      cat "$tmp/pre" "$split" > "$c/btf_parse/gcc-base+$(basename "$split")"
+    done
+    n=$((n + 1))
+  fi
+  if gcc -g -O1 -shared -nostdlib -fPIC "$tmp/k.c" -o "$tmp/k.so" 2>/dev/null; then
+    for sec in info abbrev str; do objcopy --dump-section .debug_$sec="$tmp/$sec" "$tmp/k.so" "$tmp/x"; done
+    python3 - "$tmp" "$c/dwarf_index/gcc" <<'PY'
+import sys
+d, out = sys.argv[1], sys.argv[2]
+info, abbrev, s = (open(f"{d}/{x}", "rb").read() for x in ("info", "abbrev", "str"))
+open(out, "wb").write(len(info).to_bytes(2, "little") + len(abbrev).to_bytes(2, "little") + info + abbrev + s)
+PY
+    n=$((n + 1))
+  fi
+  rm -rf "$tmp"
+fi
 
 # Synthetic but well-formed images for the targets whose input is a memory image.
 python3 - "$c" <<'PY'

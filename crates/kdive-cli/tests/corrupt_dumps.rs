@@ -314,6 +314,53 @@ fn elf_full_variants(orig: &Path) -> Vec<(&'static str, Vec<Patch>)> {
     v
 }
 
+/// Pointers at the ends of the address space in the kernel's lists: `init_task.tasks` and
+/// `modules` get next = 0xffff_ffff_ffff_fff0 and prev = 0x10, so the walks hand the task and
+/// module code nodes whose member offsets run past 2^64 (or whose `container_of` runs below 0).
+/// In a debug build plain `+`/`-` there panics. The file offsets come from the kernel opened on
+/// the original dump: symbol + member offset, translated, then found in a PT_LOAD.
+fn hostile_pointer_patches(vmlinux: &Path, orig: &Path) -> Vec<Patch> {
+    let k = kdive_kernel::Kernel::open(&kdive_kernel::OpenOptions {
+        files: vec![vmlinux.to_path_buf(), orig.to_path_buf()],
+    })
+    .expect("open the original dump");
+    let mut head = vec![0u8; 1 << 16];
+    std::io::Read::read_exact(&mut std::fs::File::open(orig).unwrap(), &mut head).unwrap();
+    let (phoff, phnum) = (
+        rd64(&head, 32) as usize,
+        u16::from_le_bytes([head[56], head[57]]),
+    );
+    // Every PT_LOAD holding the address: the kernel image segment repeats part of RAM's.
+    let file_offsets = |va: u64| -> Vec<u64> {
+        let pa = k.mem.vtop(va).expect("translate a list head");
+        (0..phnum as usize)
+            .map(|i| phoff + 56 * i)
+            .filter(|&ph| rd32(&head, ph) == 1)
+            .filter_map(|ph| {
+                let (off, paddr, filesz) = (
+                    rd64(&head, ph + 8),
+                    rd64(&head, ph + 24),
+                    rd64(&head, ph + 32),
+                );
+                (pa >= paddr && pa - paddr < filesz).then(|| off + (pa - paddr))
+            })
+            .collect()
+    };
+    let tasks =
+        k.symbol_addr("init_task").unwrap() + k.layout.offset("task_struct", "tasks").unwrap();
+    let modules = k.symbol_addr("modules").unwrap();
+    let mut v = Vec::new();
+    for head in [tasks, modules] {
+        let at = file_offsets(head);
+        assert!(!at.is_empty(), "list head {head:#x} in no PT_LOAD");
+        for at in at {
+            v.push((at, 0xffff_ffff_ffff_fff0u64.to_le_bytes().to_vec()));
+            v.push((at + 8, 0x10u64.to_le_bytes().to_vec()));
+        }
+    }
+    v
+}
+
 #[test]
 fn corrupt_dumps_fail_cleanly() {
     let Some(lab) = common::lab_dir() else { return };
@@ -370,6 +417,34 @@ fn corrupt_dumps_fail_cleanly() {
         check(name, &p);
         std::fs::remove_file(&p).unwrap();
     }
+    // The list walks must have met the hostile pointers and said so, not panicked.
+    let name = "elf-list-pointers-2^64";
+    let p = dir.path().join(name);
+    std::fs::copy(&elf, &p).unwrap();
+    for (off, bytes) in hostile_pointer_patches(&vmlinux, &elf) {
+        patch(&p, off, &bytes);
+    }
+    let o = run(&[&vmlinux, &p], &["ps", "bt -a", "mod"]);
+    let all = format!("{}{}", o.stdout, o.stderr);
+    let met: Vec<&str> = all
+        .lines()
+        .filter(|l| l.contains("fffffffffffffff0"))
+        .collect();
+    table.push(format!(
+        "{name:24} exit {:?} {:>6.2}s",
+        o.code,
+        o.elapsed.as_secs_f64()
+    ));
+    table.extend(met.iter().map(|l| format!("    {l}")));
+    if let Some(p) = judge(name, p.to_str().unwrap(), &o) {
+        problems.push(p);
+    }
+    if met.is_empty() {
+        problems.push(format!(
+            "{name}: no output names the hostile pointer: {all}"
+        ));
+    }
+    std::fs::remove_file(&p).unwrap();
     eprintln!("{}", table.join("\n"));
     eprintln!("variants done in {:?}", t0.elapsed());
     assert!(problems.is_empty(), "{}", problems.join("\n"));

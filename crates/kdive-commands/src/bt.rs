@@ -4,6 +4,7 @@
 
 use crate::{CmdError, Report, Session};
 use kdive_kernel::stack::{StackContext, TaskTrace};
+use kdive_kernel::AddrExt;
 use kdive_kernel::Kernel;
 use kdive_unwind::{Frame, PtRegs, StackKind};
 use serde_json::{json, Value};
@@ -145,7 +146,7 @@ fn parse_cpus(v: &str) -> Result<Vec<u32>, CmdError> {
                 a.parse().map_err(|_| bad_cpu(v))?,
                 b.parse().map_err(|_| bad_cpu(v))?,
             );
-            out.extend(a..=b.min(a + 4096));
+            out.extend(a..=b.min(a.saturating_add(4096)));
         } else {
             out.push(part.parse().map_err(|_| bad_cpu(v))?);
         }
@@ -283,7 +284,11 @@ pub fn render(k: &Kernel, ctx: &StackContext, tt: &TaskTrace, flags: BtFlags) ->
         let sh = shape(f);
         if flags.inline && sh != Shape::User {
             if let Some(d) = &k.dwarf {
-                let look = if f.interrupted { f.pc } else { f.pc - 1 };
+                let look = if f.interrupted {
+                    f.pc
+                } else {
+                    f.pc.wrapping_sub(1)
+                };
                 let fr = d.frames_at(look.wrapping_sub(kaslr));
                 for inl in fr.iter().take(fr.len().saturating_sub(1)) {
                     let _ = writeln!(
@@ -327,7 +332,11 @@ pub fn render(k: &Kernel, ctx: &StackContext, tt: &TaskTrace, flags: BtFlags) ->
         if flags.lines && sh != Shape::User {
             match &k.dwarf {
                 Some(d) => {
-                    let look = if f.interrupted { f.pc } else { f.pc - 1 };
+                    let look = if f.interrupted {
+                        f.pc
+                    } else {
+                        f.pc.wrapping_sub(1)
+                    };
                     if let Some((file, line)) = d.addr_to_line(look.wrapping_sub(kaslr)) {
                         let _ = writeln!(out, "    {file}: {line}");
                     }
@@ -395,7 +404,7 @@ fn frame_words(
 ) {
     let from = match (f.pt_regs_addr, f.slot) {
         (Some(a), _) if f.interrupted => a,
-        (_, Some(s)) => s + 8,
+        (_, Some(s)) => s.off(8),
         _ => f.sp,
     };
     let Some(to) = next.slot.or(next.pt_regs_addr) else {
@@ -438,13 +447,13 @@ fn raw_stack(k: &Kernel, ctx: &StackContext, tt: &TaskTrace, out: &mut String) {
         out.push_str("bt: task stack unknown\n");
         return;
     };
-    let mut buf = vec![0u8; (r.hi - r.lo) as usize];
+    let mut buf = vec![0u8; r.hi.saturating_sub(r.lo) as usize];
     if let Err(e) = k.mem.read(r.lo, &mut buf) {
         let _ = writeln!(out, "bt: cannot read stack at {:x}: {e}", r.lo);
         return;
     }
     for (i, line) in buf.chunks(16).enumerate() {
-        let _ = write!(out, "{:x}:  ", r.lo + 16 * i as u64);
+        let _ = write!(out, "{:x}:  ", r.lo.elem(i as u64, 16));
         for w in line.chunks_exact(8) {
             let _ = write!(out, "{:016x} ", u64::from_le_bytes(w.try_into().unwrap()));
         }

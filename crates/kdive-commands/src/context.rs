@@ -6,6 +6,7 @@ use crate::CmdError;
 use kdive_kernel::panic::PanicContext;
 use kdive_kernel::tasks::{state_name_verbose, Task};
 use kdive_kernel::taskstate::StateTable;
+use kdive_kernel::AddrExt;
 use kdive_kernel::Kernel;
 use std::sync::Arc;
 
@@ -115,7 +116,7 @@ impl TaskTable {
             task.push_str(&format!("({nth} of {same})  "));
         }
         if let Some(m) = k.layout.member("task_struct", "thread_info") {
-            task.push_str(&format!("[THREAD_INFO: {:x}]", t.addr + m.offset));
+            task.push_str(&format!("[THREAD_INFO: {:x}]", t.addr.off(m.offset)));
         }
         format!(
             "    PID: {}\nCOMMAND: \"{}\"\n   TASK: {}\n    CPU: {}\n  STATE: {} {}\n",

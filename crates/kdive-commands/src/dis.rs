@@ -6,6 +6,7 @@
 
 use crate::disasm::{Insn, LineFinder, Namer};
 use crate::{CmdError, Report, Session};
+use kdive_kernel::AddrExt;
 use serde_json::json;
 
 pub const USAGE: &str = "dis [-l] [-r] [-s] [-v] ADDR|FUNC[+OFF] [COUNT]";
@@ -45,7 +46,7 @@ pub fn parse_target(n: &Namer<'_>, arg: &str) -> Result<Target, CmdError> {
     if n.lookup(name).is_none() {
         if let Ok(a) = parse_hex(name) {
             return Ok(Target {
-                addr: a + off.unwrap_or(0),
+                addr: a.off(off.unwrap_or(0)),
                 whole_function: false,
             });
         }
@@ -54,7 +55,7 @@ pub fn parse_target(n: &Namer<'_>, arg: &str) -> Result<Target, CmdError> {
         .lookup(name)
         .ok_or_else(|| CmdError::Usage(format!("invalid address or symbol: \"{name}\"")))?;
     Ok(Target {
-        addr: addr + off.unwrap_or(0),
+        addr: addr.off(off.unwrap_or(0)),
         whole_function: off.is_none(),
     })
 }
@@ -154,16 +155,23 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         let (_, fs, _) = bounds
             .clone()
             .ok_or_else(|| CmdError::Usage(format!("dis: no function contains {:#x}", t.addr)))?;
-        let mut v = n.read_insns(fs, t.addr + 16, None)?;
+        let mut v = n.read_insns(fs, t.addr.saturating_add(16), None)?;
         v.retain(|i| i.addr <= t.addr);
         v
     } else if let Some(c) = count {
-        n.read_insns(t.addr, t.addr + 16 * c as u64, Some(c))?
+        n.read_insns(
+            t.addr,
+            t.addr.saturating_add((c as u64).saturating_mul(16)),
+            Some(c),
+        )?
     } else if t.whole_function {
-        let fe = bounds.as_ref().map(|b| b.2).unwrap_or(t.addr + 16);
+        let fe = bounds
+            .as_ref()
+            .map(|b| b.2)
+            .unwrap_or(t.addr.saturating_add(16));
         n.read_insns(t.addr, fe, None)?
     } else {
-        n.read_insns(t.addr, t.addr + 16, Some(1))?
+        n.read_insns(t.addr, t.addr.saturating_add(16), Some(1))?
     };
     let mut text = String::new();
     let mut last: Option<(String, u32)> = None;

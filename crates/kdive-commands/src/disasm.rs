@@ -226,16 +226,20 @@ impl<'a> Namer<'a> {
         let (sy, _) = table.lookup_addr(addr)?;
         let start = sy.addr;
         let end = if sy.size > 0 {
-            start + sy.size
+            start.saturating_add(sy.size)
         } else {
             table
                 .iter()
                 .filter(|o| o.addr > start)
                 .map(|o| o.addr)
                 .min()
-                .unwrap_or(start + 256)
+                .unwrap_or(start.saturating_add(256))
         };
-        Some((sy.name.to_string(), start, end.min(start + (1 << 20))))
+        Some((
+            sy.name.to_string(),
+            start,
+            end.min(start.saturating_add(1 << 20)),
+        ))
     }
 
     /// A kernel or module symbol's address.

@@ -196,15 +196,15 @@ pub fn render_meminfo(m: &MemInfo) -> String {
     let total_row = |o: &mut String, label: &str, pages: u64| {
         o.push_str(&format!(
             "{label:>13}{pages:>9}{:>13}{:>13}\n",
-            size_label(pages * ps),
+            size_label(pages.saturating_mul(ps)),
             "----"
         ));
     };
     let pct_row = |o: &mut String, label: &str, pages: u64, of: u64, what: &str| {
-        let pct = (pages * 100).checked_div(of).unwrap_or(0);
+        let pct = pages.saturating_mul(100).checked_div(of).unwrap_or(0);
         o.push_str(&format!(
             "{label:>13}{pages:>9}{:>13}{pct:>5}% of TOTAL {what}\n",
-            size_label(pages * ps)
+            size_label(pages.saturating_mul(ps))
         ));
     };
     total_row(&mut o, "TOTAL MEM", m.total);

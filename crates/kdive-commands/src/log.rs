@@ -47,7 +47,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         Some(
             k.crash_date()
                 .map(|(d, _)| d)
-                .and_then(|d| k.uptime_secs().map(|u| d - u as i64))?,
+                .and_then(|d| k.uptime_secs().map(|u| d.saturating_sub(u as i64)))?,
         )
     } else {
         None
@@ -93,7 +93,7 @@ fn format_record(r: &LogRecord, o: Opts, boot: Option<i64>) -> String {
     if !o.no_time {
         match boot {
             Some(b) => {
-                let secs = b + (r.ts_nsec / 1_000_000_000) as i64;
+                let secs = b.saturating_add((r.ts_nsec / 1_000_000_000) as i64);
                 prefix.push_str(&format!("[{}] ", format_date(secs)));
             }
             None => {

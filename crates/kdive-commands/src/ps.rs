@@ -8,6 +8,7 @@ use crate::context::TaskTable;
 use crate::{CmdError, Report, Session};
 use kdive_kernel::taskmem::{MmReader, MmUsage};
 use kdive_kernel::tasks::Task;
+use kdive_kernel::AddrExt;
 use kdive_kernel::Kernel;
 use serde_json::json;
 use std::collections::HashMap;
@@ -101,7 +102,7 @@ pub struct MemTable {
 
 impl MemTable {
     pub fn read(k: &Kernel, table: &TaskTable) -> MemTable {
-        let page_kb = k.vmcoreinfo.page_size().unwrap_or(4096) / 1024;
+        let page_kb = k.page_size() / 1024;
         let total_pages = k.total_pages_for_pct().unwrap_or(0);
         let mut threads: HashMap<u64, Vec<u64>> = HashMap::new();
         for t in &table.tasks {
@@ -155,8 +156,8 @@ pub fn row(k: &Kernel, table: &TaskTable, mem: &MemTable, t: &Task, kstackp: boo
         state: table.states.crash_code(t),
         state_char: table.states.letter(t.state, t.exit_state),
         pct_mem,
-        vsz_kb: usage.total_vm * mem.page_kb,
-        rss_kb: usage.rss * mem.page_kb,
+        vsz_kb: usage.total_vm.saturating_mul(mem.page_kb),
+        rss_kb: usage.rss.saturating_mul(mem.page_kb),
         comm: t.comm.clone(),
         kernel_thread,
         kstackp: kstackp.then(|| {
@@ -175,7 +176,7 @@ pub fn row(k: &Kernel, table: &TaskTable, mem: &MemTable, t: &Task, kstackp: boo
 /// The stack pointer saved at the last context switch (`thread.sp`).
 fn saved_sp(k: &Kernel, task: u64) -> Option<u64> {
     let off = k.layout.offset("task_struct", "thread.sp").ok()?;
-    k.read_u64(task + off, "task_struct.thread.sp").ok()
+    k.read_u64(task.off(off), "task_struct.thread.sp").ok()
 }
 
 /// One table line exactly as crash 8.0.6 prints it.
@@ -347,7 +348,7 @@ fn children(table: &TaskTable, chosen: &[&Task]) -> Report {
 fn times(k: &Kernel, table: &TaskTable, chosen: &[&Task]) -> Result<Report, CmdError> {
     let read = |t: &Task, m: &str| -> Option<u64> {
         let off = k.layout.offset("task_struct", m).ok()?;
-        k.read_u64(t.addr + off, m).ok()
+        k.read_u64(t.addr.off(off), m).ok()
     };
     let hz = k.hz().unwrap_or(250) as u64;
     let uptime_ns = k

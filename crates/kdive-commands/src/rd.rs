@@ -4,6 +4,7 @@
 use crate::eval_ctx::with_eval_kernel;
 use crate::structcmd::parse_address;
 use crate::{CmdError, Report, Session};
+use kdive_kernel::AddrExt;
 use serde_json::json;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -89,7 +90,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         let mut words = Vec::new();
         let mut done = 0u64;
         while done < count {
-            let a = addr + done * size;
+            let a = addr.elem(done, size);
             let n = (count - done).min(per_line as u64) as usize;
             let mut buf = vec![0u8; n * size as usize];
             if let Err(e) = read(a, &mut buf) {
@@ -184,7 +185,7 @@ fn ascii(addr: u64, count: u64, read: &ReadFn, kind: &str) -> Result<Report, Cmd
     for (i, chunk) in bytes.chunks(60).enumerate() {
         text.push_str(&format!(
             "{:>16x}:  {}\n",
-            addr + (i * 60) as u64,
+            addr.off((i * 60) as u64),
             String::from_utf8_lossy(chunk)
         ));
     }

@@ -3,12 +3,13 @@
 
 use crate::{CmdError, Report, Session};
 use kdive_debuginfo::Symbol;
+use kdive_kernel::AddrExt;
 use serde_json::json;
 
 fn line(s: Symbol, off: u64) -> String {
     let mut t = format!(
         "{:x} ({}) {}",
-        s.addr + off,
+        s.addr.off(off),
         s.kind.nm_letter(s.global),
         s.name
     );
@@ -23,7 +24,7 @@ fn line(s: Symbol, off: u64) -> String {
 
 fn sym_json(s: Symbol, off: u64) -> serde_json::Value {
     json!({
-        "name": s.name, "address": s.addr + off, "symbol_address": s.addr, "offset": off,
+        "name": s.name, "address": s.addr.off(off), "symbol_address": s.addr, "offset": off,
         "type": s.kind.nm_letter(s.global).to_string(), "size": s.size, "module": s.module,
     })
 }

@@ -5,6 +5,7 @@ use crate::{CmdError, Report, Session};
 use kdive_kernel::panic::{panic_message, sysrq_crash};
 use kdive_kernel::tasks::state_name_verbose;
 use kdive_kernel::time::{format_load, format_uptime};
+use kdive_kernel::AddrExt;
 use kdive_kernel::Kernel;
 use serde::Serialize;
 
@@ -128,7 +129,7 @@ pub fn collect(k: &Kernel) -> SysInfo {
                 let thread_info = k
                     .layout
                     .member("task_struct", "thread_info")
-                    .map(|m| ctx.task + m.offset);
+                    .map(|m| ctx.task.off(m.offset));
                 Some(PanicTask {
                     pid: t.pid,
                     command: t.comm.clone(),
@@ -205,10 +206,7 @@ pub fn collect(k: &Kernel) -> SysInfo {
                 .and_then(|a| k.read_u32(a, "cpu_khz"))
                 .map(|khz| khz as u64 / 1000),
         ),
-        memory_bytes: Field::from(
-            k.present_pages()
-                .map(|p| p * k.vmcoreinfo.page_size().unwrap_or(4096)),
-        ),
+        memory_bytes: Field::from(k.present_pages().map(|p| p.saturating_mul(k.page_size()))),
         panic,
         panic_task,
         problems,
@@ -220,8 +218,8 @@ pub fn format_memory(bytes: u64) -> String {
     const GB: u64 = 1 << 30;
     const MB: u64 = 1 << 20;
     let mut total = bytes;
-    let next = total.div_ceil(GB) * GB;
-    if next - total <= 64 * MB {
+    let next = total.div_ceil(GB).saturating_mul(GB);
+    if next.saturating_sub(total) <= 64 * MB {
         total = next;
     }
     if total == 0 {

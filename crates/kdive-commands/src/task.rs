@@ -5,6 +5,7 @@
 use crate::context::{parse_task_addr, TaskTable};
 use crate::{CmdError, Report, Session};
 use kdive_kernel::tasks::Task;
+use kdive_kernel::AddrExt;
 use serde_json::json;
 
 pub const TASK_USAGE: &str = "task [-R member[,member...]] [-x|-d] [PID | TASK | COMMAND] ...";
@@ -78,7 +79,7 @@ pub fn run_task(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, 
         let mut thread_info = None;
         if let (None, Some(off)) = (&members, ti) {
             // thread_info is inside task_struct (THREAD_INFO_IN_TASK): crash prints it too.
-            let mut args = vec!["thread_info".to_string(), format!("{:x}", t.addr + off)];
+            let mut args = vec!["thread_info".to_string(), format!("{:x}", t.addr.off(off))];
             if let Some(r) = radix {
                 args.push(r.to_string());
             }

@@ -726,3 +726,52 @@ fn write_fuzz_seeds() {
     };
     std::fs::write(dir.join("elf"), elf.build()).unwrap();
 }
+
+/// `phys_extents` of a kdump file (whole and split at a PFN inside a bitmap byte) equals a
+/// page-by-page classification: runs of whole bitmap bytes take the fast path, the edges the
+/// slow one.
+#[test]
+fn kdump_extents_match_a_page_by_page_walk() {
+    use crate::ranges::{ExtentKind, PhysExtent};
+    let mut spec = KdumpSpec {
+        max_pfn: 300,
+        compression: Compression::Zlib,
+        vmcoreinfo: Some(VMCI.into()),
+        notes: cpu_notes(),
+        ..Default::default()
+    };
+    for pfn in (16..41).chain([3, 5, 120, 121, 299]) {
+        spec.pages.insert(pfn, page_for(pfn, PS as usize));
+    }
+    spec.excluded = (41..72).chain(128..200).chain([4, 122]).collect();
+    let expect = |lo: u64, hi: u64| {
+        let mut out: Vec<PhysExtent> = Vec::new();
+        for pfn in lo..hi {
+            let kind = if spec.pages.contains_key(&pfn) {
+                ExtentKind::Present
+            } else if spec.excluded.contains(&pfn) {
+                ExtentKind::Excluded
+            } else {
+                continue;
+            };
+            match out.last_mut() {
+                Some(l) if l.end == pfn * PS && l.kind == kind => l.end += PS,
+                _ => out.push(PhysExtent {
+                    start: pfn * PS,
+                    end: (pfn + 1) * PS,
+                    kind,
+                }),
+            }
+        }
+        out
+    };
+    let (_d, dump) = open_bytes(&spec.build());
+    assert_eq!(dump.unwrap().phys_extents(), expect(0, 300));
+    let (a, b) = split_parts(&spec, 19);
+    let dir = tempfile::tempdir().unwrap();
+    let (pa, pb) = (dir.path().join("d.1"), dir.path().join("d.2"));
+    std::fs::write(&pa, &a).unwrap();
+    std::fs::write(&pb, &b).unwrap();
+    let dump = Dump::open(&[pa, pb]).unwrap();
+    assert_eq!(dump.phys_extents(), expect(0, 300));
+}

@@ -2,7 +2,9 @@
 //! `irq_desc_tree` before 6.5, the maple tree `sparse_irqs` since) that has an action, with its
 //! per-CPU counts (`kstat_irqs`), chip and flow handler names, and action names.
 
-use crate::{Kernel, Result};
+use crate::list::walk_chain;
+use crate::{AddrExt, Kernel, Result};
+use std::collections::HashSet;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct IrqInfo {
@@ -26,21 +28,32 @@ impl Kernel {
         let mut out = Vec::new();
         if let Ok(root) = self.symbol_addr("sparse_irqs") {
             let head = self.read_u64(
-                root + self.layout.offset("maple_tree", "ma_root")?,
+                root.off(self.layout.offset("maple_tree", "ma_root")?),
                 "sparse_irqs.ma_root",
             )?;
-            self.maple_entries(head, 0, &mut out)?;
+            self.maple_entries(head, &mut out)?;
         } else {
             let root = self.symbol_addr("irq_desc_tree")?;
-            let head = self.read_u64(root + self.layout.offset("xarray", "xa_head")?, "xa_head")?;
-            self.xa_entries(head, 0, &mut out)?;
+            let head = self.read_u64(
+                root.off(self.layout.offset("xarray", "xa_head")?),
+                "xa_head",
+            )?;
+            self.xa_entries(head, 0, &mut out, &mut HashSet::new())?;
         }
         Ok(out)
     }
 
-    /// Leaf entries of an xarray (radix tree) below `entry`.
-    fn xa_entries(&self, entry: u64, depth: u32, out: &mut Vec<u64>) -> Result<()> {
-        if entry == 0 || out.len() >= MAX_ENTRIES || depth > 16 {
+    /// Leaf entries of an xarray (radix tree) below `entry`. Each node is walked once: a node
+    /// reached again (a loop in a damaged tree) would otherwise multiply the walk 64-fold per
+    /// level.
+    fn xa_entries(
+        &self,
+        entry: u64,
+        depth: u32,
+        out: &mut Vec<u64>,
+        seen: &mut HashSet<u64>,
+    ) -> Result<()> {
+        if entry == 0 || out.len() >= MAX_ENTRIES || depth > 16 || seen.len() >= MAX_ENTRIES {
             return Ok(());
         }
         if entry & 3 == 2 {
@@ -48,10 +61,13 @@ impl Kernel {
                 return Ok(()); // retry/sibling marker
             }
             let node = entry - 2;
-            let slots = node + self.layout.offset("xa_node", "slots")?;
+            if !seen.insert(node) {
+                return Ok(());
+            }
+            let slots = node.off(self.layout.offset("xa_node", "slots")?);
             for i in 0..64 {
-                let e = self.read_u64(slots + 8 * i, "xa_node.slots[]")?;
-                self.xa_entries(e, depth + 1, out)?;
+                let e = self.read_u64(slots.elem(i, 8), "xa_node.slots[]")?;
+                self.xa_entries(e, depth + 1, out, seen)?;
             }
         } else if entry & 1 == 0 {
             out.push(entry);
@@ -61,9 +77,9 @@ impl Kernel {
 
     /// Leaf entries of a maple tree whose `ma_root` is `root`: a single entry, or a node marked
     /// MAPLE_ROOT_NODE (bit 1).
-    fn maple_entries(&self, root: u64, _depth: u32, out: &mut Vec<u64>) -> Result<()> {
+    fn maple_entries(&self, root: u64, out: &mut Vec<u64>) -> Result<()> {
         if root & 3 == 2 && root > 4096 {
-            self.maple_node(root & !2, 0, out)
+            self.maple_node(root & !2, 0, out, &mut HashSet::new())
         } else {
             if root >= KERNEL_SPACE {
                 out.push(root);
@@ -73,12 +89,22 @@ impl Kernel {
     }
 
     /// Entries below an encoded maple node: address in the bits above 8, type in bits 3-6
-    /// (dense, leaf_64, range_64, arange_64); children of range/arange nodes are nodes.
-    fn maple_node(&self, enode: u64, depth: u32, out: &mut Vec<u64>) -> Result<()> {
-        if out.len() >= MAX_ENTRIES || depth > 16 {
+    /// (dense, leaf_64, range_64, arange_64); children of range/arange nodes are nodes. Each
+    /// node is walked once (see `xa_entries`).
+    fn maple_node(
+        &self,
+        enode: u64,
+        depth: u32,
+        out: &mut Vec<u64>,
+        seen: &mut HashSet<u64>,
+    ) -> Result<()> {
+        if out.len() >= MAX_ENTRIES || depth > 16 || seen.len() >= MAX_ENTRIES {
             return Ok(());
         }
         let node = enode & !0xff;
+        if !seen.insert(node) {
+            return Ok(());
+        }
         let ty = (enode >> 3) & 0xf;
         let (member, count) = match ty {
             0 => ("maple_node", 31),
@@ -86,15 +112,15 @@ impl Kernel {
             3 => ("maple_arange_64", 10),
             _ => return Ok(()),
         };
-        let slot = node + self.layout.offset(member, "slot")?;
+        let slot = node.off(self.layout.offset(member, "slot")?);
         for i in 0..count {
-            let e = self.read_u64(slot + 8 * i, "maple node slot")?;
+            let e = self.read_u64(slot.elem(i, 8), "maple node slot")?;
             // The last slot of a node that is not full holds metadata, not a pointer.
             if e < KERNEL_SPACE {
                 continue;
             }
             if ty >= 2 {
-                self.maple_node(e, depth + 1, out)?;
+                self.maple_node(e, depth + 1, out, seen)?;
             } else {
                 out.push(e);
             }
@@ -124,19 +150,22 @@ impl Kernel {
         };
         let mut out = Vec::new();
         for desc in self.irq_descs()? {
-            let mut action = self.read_u64(desc + action_off, "irq_desc.action")?;
+            let action = self.read_u64(desc.off(action_off), "irq_desc.action")?;
             if action == 0 {
                 continue;
             }
+            // Shared interrupts chain their actions; a loop or a long chain just ends the list.
+            let chain = walk_chain(action, 64, |a| {
+                self.read_u64(a.off(act_next), "irqaction.next")
+            })?;
             let mut actions = Vec::new();
-            while action != 0 && actions.len() < 64 {
+            for a in chain.nodes {
                 actions.push(str_at(
-                    self.read_u64(action + act_name, "irqaction.name")?,
+                    self.read_u64(a.off(act_name), "irqaction.name")?,
                     "irqaction.name",
                 ));
-                action = self.read_u64(action + act_next, "irqaction.next")?;
             }
-            let pc = self.read_u64(desc + kstat, "irq_desc.kstat_irqs")?;
+            let pc = self.read_u64(desc.off(kstat), "irq_desc.kstat_irqs")?;
             let mut counts = Vec::new();
             for &cpu in &cpus {
                 counts.push(if pc == 0 {
@@ -145,21 +174,21 @@ impl Kernel {
                     self.read_u32(self.per_cpu_addr(pc, cpu)?, "kstat_irqs[cpu]")? as u64
                 });
             }
-            let chip = self.read_u64(desc + irq_data + chip_off, "irq_data.chip")?;
+            let chip = self.read_u64(desc.off(irq_data).off(chip_off), "irq_data.chip")?;
             out.push(IrqInfo {
-                irq: self.read_u32(desc + irq_data + irq_no, "irq_data.irq")?,
+                irq: self.read_u32(desc.off(irq_data).off(irq_no), "irq_data.irq")?,
                 desc,
                 counts,
                 chip: if chip != 0 {
                     str_at(
-                        self.read_u64(chip + chip_name, "irq_chip.name")?,
+                        self.read_u64(chip.off(chip_name), "irq_chip.name")?,
                         "irq_chip.name",
                     )
                 } else {
                     String::new()
                 },
                 handler: str_at(
-                    self.read_u64(desc + name_off, "irq_desc.name")?,
+                    self.read_u64(desc.off(name_off), "irq_desc.name")?,
                     "irq_desc.name",
                 ),
                 actions,

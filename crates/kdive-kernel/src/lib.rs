@@ -1,6 +1,7 @@
 //! Kernel model: what a kernel engineer asks of a dump — tasks, CPUs, utsname, time, memory
 //! size, the printk log and the panic — read through symbols and types, never hard-coded offsets.
 
+pub mod addr;
 pub mod cpus;
 pub mod error;
 pub mod files;
@@ -28,6 +29,7 @@ pub mod time;
 pub mod uts;
 pub mod vfs;
 
+pub use addr::AddrExt;
 pub use error::{Error, Result};
 pub use files::{classify, FileKind};
 pub use open::{Kernel, OpenOptions};

@@ -3,7 +3,7 @@
 //! (`_totalram_pages`, `vm_zone_stat[]`, `vm_node_stat[]`, `hstates[]`, `total_swap_pages`,
 //! `vm_committed_as`) and, for shared pages, a scan of the `struct page` array.
 
-use crate::{Kernel, Result};
+use crate::{AddrExt, Kernel, Result};
 
 /// Page counts (in base pages).
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -49,25 +49,28 @@ impl Kernel {
             _ => "enum node_stat_item",
         };
         let i = self.enumerator(items, item)?;
-        let v = self.read_u64(self.symbol_addr(array)? + 8 * i, array)? as i64;
+        let v = self.read_u64(self.symbol_addr(array)?.elem(i, 8), array)? as i64;
         Ok(v.max(0) as u64)
     }
 
     /// `percpu_counter` at `addr`: its count plus every present CPU's unfolded delta.
     pub fn percpu_counter_sum(&self, addr: u64) -> Result<i64> {
         let count = self.read_u64(
-            addr + self.layout.offset("percpu_counter", "count")?,
+            addr.off(self.layout.offset("percpu_counter", "count")?),
             "percpu_counter.count",
         )? as i64;
         let counters = self.read_u64(
-            addr + self.layout.offset("percpu_counter", "counters")?,
+            addr.off(self.layout.offset("percpu_counter", "counters")?),
             "percpu_counter.counters",
         )?;
         let mut sum = count;
         if counters != 0 {
             for cpu in self.cpu_counts()?.present {
                 let a = self.per_cpu_addr(counters, cpu)?;
-                sum += self.read_u32(a, "percpu_counter.counters[cpu]")? as i32 as i64;
+                sum =
+                    sum.saturating_add(
+                        self.read_u32(a, "percpu_counter.counters[cpu]")? as i32 as i64
+                    );
             }
         }
         Ok(sum)
@@ -75,7 +78,7 @@ impl Kernel {
 
     pub fn meminfo(&self) -> Result<MemInfo> {
         let mut m = MemInfo {
-            page_size: self.vmcoreinfo.page_size().unwrap_or(4096),
+            page_size: self.page_size(),
             ..Default::default()
         };
         m.total = self
@@ -97,7 +100,9 @@ impl Kernel {
         m.slab = get(
             "SLAB",
             self.vm_stat("vm_node_stat", "NR_SLAB_RECLAIMABLE_B")
-                .and_then(|r| Ok(r + self.vm_stat("vm_node_stat", "NR_SLAB_UNRECLAIMABLE_B")?)),
+                .and_then(|r| {
+                    Ok(r.saturating_add(self.vm_stat("vm_node_stat", "NR_SLAB_UNRECLAIMABLE_B")?))
+                }),
         );
         let (ht, hf) = self.huge_pages().unwrap_or((0, 0));
         m.huge_total = ht;
@@ -114,8 +119,9 @@ impl Kernel {
                     .and_then(|a| self.read_u32(a, "sysctl_overcommit_ratio"))
                     .map(|v| v as u64),
             );
-            m.total.saturating_sub(m.huge_total) * ratio / 100
-        } + m.swap_total;
+            m.total.saturating_sub(m.huge_total).saturating_mul(ratio) / 100
+        }
+        .saturating_add(m.swap_total);
         let committed = self.symbol_addr("vm_committed_as");
         m.committed = get(
             "COMMITTED",
@@ -124,7 +130,7 @@ impl Kernel {
                 .map_err(|e| crate::Error::MissingSymbol(e.to_string()))
                 .and_then(|a| {
                     let off = self.layout.offset("percpu_counter", "count")?;
-                    Ok((self.read_u64(a + off, "vm_committed_as.count")? as i64).max(0) as u64)
+                    Ok((self.read_u64(a.off(off), "vm_committed_as.count")? as i64).max(0) as u64)
                 }),
         );
         m.committed_exact = committed
@@ -149,7 +155,7 @@ impl Kernel {
         if sb == 0 {
             return Ok(0);
         }
-        let head = sb + self.layout.offset("super_block", "s_inodes")?;
+        let head = sb.off(self.layout.offset("super_block", "s_inodes")?);
         let link = self.layout.offset("inode", "i_sb_list")?;
         let mapping = self.layout.offset("inode", "i_mapping")?;
         let nrpages = self.layout.offset("address_space", "nrpages")?;
@@ -160,11 +166,12 @@ impl Kernel {
                 detail: b,
             });
         }
-        let mut total = 0;
+        let mut total = 0u64;
         for node in walk.nodes {
-            let m = self.read_u64(node - link + mapping, "inode.i_mapping")?;
+            let m = self.read_u64(node.back(link).off(mapping), "inode.i_mapping")?;
             if m != 0 {
-                total += self.read_u64(m + nrpages, "address_space.nrpages")?;
+                total =
+                    total.saturating_add(self.read_u64(m.off(nrpages), "address_space.nrpages")?);
             }
         }
         Ok(total)
@@ -183,10 +190,16 @@ impl Kernel {
         let free = self.layout.offset("hstate", "free_huge_pages")?;
         let (mut t, mut f) = (0, 0);
         for i in 0..n {
-            let h = hstates + i * size;
-            let pages = 1u64 << self.read_u32(h + order, "hstate.order")?.min(30);
-            t += self.read_u64(h + nr, "hstate.nr_huge_pages")? * pages;
-            f += self.read_u64(h + free, "hstate.free_huge_pages")? * pages;
+            let h = hstates.elem(i, size);
+            let pages = 1u64 << self.read_u32(h.off(order), "hstate.order")?.min(30);
+            t = self
+                .read_u64(h.off(nr), "hstate.nr_huge_pages")?
+                .saturating_mul(pages)
+                .saturating_add(t);
+            f = self
+                .read_u64(h.off(free), "hstate.free_huge_pages")?
+                .saturating_mul(pages)
+                .saturating_add(f);
         }
         Ok((t, f))
     }
@@ -198,10 +211,28 @@ impl Kernel {
         if vmemmap == 0 {
             return Err(crate::Error::MissingSymbol("vmemmap_base".into()));
         }
-        let max_pfn = self.read_long_sym("max_pfn")?;
+        // `max_pfn` comes from the dump: scan no further than the memory the dump describes.
+        let ps = self.page_size();
+        let dump_pfns = self
+            .dump
+            .phys_extents()
+            .last()
+            .map_or(0, |e| e.end.div_ceil(ps));
+        let max_pfn = self.read_long_sym("max_pfn")?.min(dump_pfns);
         let page_size = self.layout.struct_size("page")?;
         let flags = self.layout.offset("page", "flags")?;
         let refcount = self.layout.offset("page", "_refcount")?;
+        if page_size > 4096
+            || flags.saturating_add(8) > page_size
+            || refcount.saturating_add(4) > page_size
+        {
+            return Err(crate::Error::Corrupt {
+                what: "struct page".into(),
+                detail: format!(
+                    "size {page_size} with flags at {flags} and _refcount at {refcount} is implausible"
+                ),
+            });
+        }
         let reserved = 1u64 << self.enumerator("enum pageflags", "PG_reserved")?;
         let per_chunk = 4096 / page_size.max(1);
         let mut buf = vec![0u8; (per_chunk * page_size) as usize];
@@ -210,7 +241,7 @@ impl Kernel {
         while pfn < max_pfn {
             let n = per_chunk.min(max_pfn - pfn);
             let chunk = &mut buf[..(n * page_size) as usize];
-            if self.mem.read(vmemmap + pfn * page_size, chunk).is_ok() {
+            if self.mem.read(vmemmap.elem(pfn, page_size), chunk).is_ok() {
                 for i in 0..n {
                     let p = (i * page_size) as usize;
                     let f = le_u64(&chunk[p + flags as usize..]);

@@ -1,6 +1,6 @@
 //! Memory size: the pages each NUMA node reports present (what crash's MEMORY shows).
 
-use crate::{Kernel, Result};
+use crate::{AddrExt, Kernel, Result};
 
 impl Kernel {
     /// Sum of `pglist_data.node_present_pages` over the online nodes, in pages.
@@ -9,10 +9,9 @@ impl Kernel {
         let nodes = self.node_pgdats()?;
         let mut total = 0u64;
         for pgdat in nodes {
-            total = total.saturating_add(self.read_u64(
-                pgdat.wrapping_add(present),
-                "pglist_data.node_present_pages",
-            )?);
+            total = total.saturating_add(
+                self.read_u64(pgdat.off(present), "pglist_data.node_present_pages")?,
+            );
         }
         Ok(total)
     }
@@ -28,7 +27,7 @@ impl Kernel {
             let online = self.node_online_map().ok();
             let mut out = Vec::new();
             for i in 0..len {
-                let p = self.read_u64(node_data.wrapping_add(8 * i), "node_data[]")?;
+                let p = self.read_u64(node_data.elem(i, 8), "node_data[]")?;
                 if p == 0 {
                     continue;
                 }

@@ -5,7 +5,7 @@
 //! functions answer for the module's code).
 
 use crate::modules::Module;
-use crate::{Error, Kernel, Result};
+use crate::{AddrExt, Error, Kernel, Result};
 use kdive_debuginfo::dwarf::{DwarfInfo, DwarfLoader};
 use kdive_debuginfo::ko::{hex, module_name_of_path, parse_build_id_note, KoFile};
 use kdive_debuginfo::TypeLoader;
@@ -56,26 +56,26 @@ impl Kernel {
     pub fn module_sections(&self, module_addr: u64) -> Result<Vec<ModuleSection>> {
         let l = &self.layout;
         let attrs_ptr = self.read_u64(
-            module_addr + l.offset("module", "sect_attrs")?,
+            module_addr.off(l.offset("module", "sect_attrs")?),
             "module.sect_attrs",
         )?;
         if attrs_ptr == 0 {
             return Ok(Vec::new());
         }
         let n = self.read_u32(
-            attrs_ptr + l.offset("module_sect_attrs", "nsections")?,
+            attrs_ptr.off(l.offset("module_sect_attrs", "nsections")?),
             "module_sect_attrs.nsections",
         )? as u64;
-        let first = attrs_ptr + l.offset("module_sect_attrs", "attrs")?;
+        let first = attrs_ptr.off(l.offset("module_sect_attrs", "attrs")?);
         let stride = l.struct_size("module_sect_attr")?;
         let addr_off = l.offset("module_sect_attr", "address")?;
         let name_off = l.offset("module_sect_attr", "battr.attr.name")?;
         let mut out = Vec::new();
         for i in 0..n.min(MAX_SECTIONS) {
-            let a = first + i * stride;
-            let name_ptr = self.read_u64(a + name_off, "module_sect_attr.name")?;
+            let a = first.elem(i, stride);
+            let name_ptr = self.read_u64(a.off(name_off), "module_sect_attr.name")?;
             let name = self.read_cstr(name_ptr, 128, "module section name")?;
-            let addr = self.read_u64(a + addr_off, "module_sect_attr.address")?;
+            let addr = self.read_u64(a.off(addr_off), "module_sect_attr.address")?;
             out.push(ModuleSection { name, addr });
         }
         Ok(out)
@@ -92,7 +92,9 @@ impl Kernel {
     /// `module->srcversion`, when the module has one.
     pub fn module_srcversion(&self, module_addr: u64) -> Option<String> {
         let off = self.layout.offset("module", "srcversion").ok()?;
-        let p = self.read_u64(module_addr + off, "module.srcversion").ok()?;
+        let p = self
+            .read_u64(module_addr.off(off), "module.srcversion")
+            .ok()?;
         if p == 0 {
             return None;
         }

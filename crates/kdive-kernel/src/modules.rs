@@ -4,7 +4,7 @@
 //! `taint_flags[]` letters when the dump has them.
 
 use crate::list::walk_list;
-use crate::{Kernel, Result};
+use crate::{AddrExt, Kernel, Result};
 
 /// One loaded module.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -61,8 +61,8 @@ impl Kernel {
             out.problems.push(format!("module list: {b}"));
         }
         for node in walk.nodes {
-            let addr = node - list_off;
-            let name = match self.read_cstr(addr + name_off, name_len, "module.name") {
+            let addr = node.back(list_off);
+            let name = match self.read_cstr(addr.off(name_off), name_len, "module.name") {
                 Ok(n) => n,
                 Err(e) => {
                     out.problems.push(format!("module {addr:#x}: {e}"));
@@ -74,14 +74,15 @@ impl Kernel {
                     let b = self.layout.offset("module_memory", "base")?;
                     let s = self.layout.offset("module_memory", "size")?;
                     // mem[MOD_TEXT] (index 0) is the base; the size is every core type's.
-                    let base = self.read_u64(addr + m.offset + b, "module.mem[MOD_TEXT].base")?;
+                    let base =
+                        self.read_u64(addr.off(m.offset).off(b), "module.mem[MOD_TEXT].base")?;
                     let mut size = 0u64;
                     for i in 0..mem_count {
-                        let at = addr + m.offset + i * mem_stride;
+                        let at = addr.off(m.offset).elem(i, mem_stride);
                         if self.is_init_mem_type(i) {
                             continue;
                         }
-                        size += self.read_u32(at + s, "module.mem[].size")? as u64;
+                        size += self.read_u32(at.off(s), "module.mem[].size")? as u64;
                     }
                     (base, size)
                 }
@@ -90,13 +91,13 @@ impl Kernel {
                     let b = self.layout.offset("module_layout", "base")?;
                     let s = self.layout.offset("module_layout", "size")?;
                     (
-                        self.read_u64(addr + l + b, "module.core_layout.base")?,
-                        self.read_u32(addr + l + s, "module.core_layout.size")? as u64,
+                        self.read_u64(addr.off(l).off(b), "module.core_layout.base")?,
+                        self.read_u32(addr.off(l).off(s), "module.core_layout.size")? as u64,
                     )
                 }
             };
             let taints = match taints_off {
-                Some(o) => self.read_u64(addr + o, "module.taints")?,
+                Some(o) => self.read_u64(addr.off(o), "module.taints")?,
                 None => 0,
             };
             out.modules.push(Module {
@@ -140,7 +141,7 @@ impl Kernel {
             let mut v = Vec::new();
             for i in 0..n {
                 let mut b = [0u8; 1];
-                self.read(a + i * stride + c, &mut b, "taint_flags[].c_true")
+                self.read(a.elem(i, stride).off(c), &mut b, "taint_flags[].c_true")
                     .ok()?;
                 if !b[0].is_ascii_alphabetic() {
                     break;

@@ -153,6 +153,15 @@ impl Kernel {
         Ok(k)
     }
 
+    /// The kernel's page size: VMCOREINFO's PAGESIZE when it is a power of two from 1 KiB to
+    /// 1 MiB, else 4096 (a damaged note must not become a division by zero).
+    pub fn page_size(&self) -> u64 {
+        self.vmcoreinfo
+            .page_size()
+            .filter(|p| p.is_power_of_two() && (1 << 10..=1 << 20).contains(p))
+            .unwrap_or(4096)
+    }
+
     /// Address of a kernel symbol, or an error naming it.
     pub fn symbol_addr(&self, name: &str) -> Result<u64> {
         self.symbols

@@ -2,7 +2,7 @@
 //! address, mapping, index, reference count, flags and their PG_* names — and its compound
 //! head.
 
-use crate::{Kernel, Result};
+use crate::{AddrExt, Kernel, Result};
 
 /// One `struct page`.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -27,28 +27,28 @@ impl Kernel {
         if vmemmap == 0 {
             return Err(crate::Error::MissingSymbol("vmemmap_base".into()));
         }
-        let ps = self.vmcoreinfo.page_size().unwrap_or(4096);
-        Ok(vmemmap + (phys / ps) * self.layout.struct_size("page")?)
+        let ps = self.page_size();
+        Ok(vmemmap.elem(phys / ps.max(1), self.layout.struct_size("page")?))
     }
 
     /// Physical address of the memory a `struct page` describes.
     pub fn page_to_phys(&self, page: u64) -> Result<u64> {
         let vmemmap = self.mem.layout().vmemmap_base.value;
-        let ps = self.vmcoreinfo.page_size().unwrap_or(4096);
-        Ok((page - vmemmap) / self.layout.struct_size("page")?.max(1) * ps)
+        let ps = self.page_size();
+        Ok((page.back(vmemmap) / self.layout.struct_size("page")?.max(1)).wrapping_mul(ps))
     }
 
     /// The page holding kernel virtual address `va`.
     pub fn page_info(&self, va: u64) -> Result<PageInfo> {
         let phys = self.mem.vtop(va)?;
-        let ps = self.vmcoreinfo.page_size().unwrap_or(4096);
+        let ps = self.page_size();
         let page = self.phys_to_page(phys)?;
         let off = |m: &str| self.layout.offset("page", m);
-        let flags = self.read_u64(page + off("flags")?, "page.flags")?;
-        let mapping = self.read_u64(page + off("mapping")?, "page.mapping")?;
-        let index = self.read_u64(page + off("index")?, "page.index")?;
-        let count = self.read_u32(page + off("_refcount")?, "page._refcount")? as i32;
-        let ch = self.read_u64(page + off("compound_head")?, "page.compound_head")?;
+        let flags = self.read_u64(page.off(off("flags")?), "page.flags")?;
+        let mapping = self.read_u64(page.off(off("mapping")?), "page.mapping")?;
+        let index = self.read_u64(page.off(off("index")?), "page.index")?;
+        let count = self.read_u32(page.off(off("_refcount")?), "page._refcount")? as i32;
+        let ch = self.read_u64(page.off(off("compound_head")?), "page.compound_head")?;
         let head = if ch & 1 != 0 { ch - 1 } else { page };
         Ok(PageInfo {
             page,

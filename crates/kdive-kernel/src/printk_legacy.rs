@@ -40,7 +40,7 @@ impl Kernel {
             len: off("len")?,
             text_len: off("text_len")?,
             // flags/level follow facility, right after dict_len.
-            flags_level: off("dict_len").ok().map(|o| o + 3),
+            flags_level: off("dict_len").ok().map(|o| o.saturating_add(3)),
             caller_id: off("caller_id").ok(),
         };
         let buf = self.read_u64(sym("log_buf")?, "log_buf")?;
@@ -63,7 +63,8 @@ impl Kernel {
 pub fn parse_ring(data: &[u8], first: u64, next: u64, l: &RecordLayout) -> Log {
     let mut log = Log::default();
     let rd = |at: u64, n: usize| -> Option<u64> {
-        let s = data.get(at as usize..at as usize + n)?;
+        let at = usize::try_from(at).ok()?;
+        let s = data.get(at..at.checked_add(n)?)?;
         let mut b = [0u8; 8];
         b[..n].copy_from_slice(s);
         Some(u64::from_le_bytes(b))
@@ -73,10 +74,10 @@ pub fn parse_ring(data: &[u8], first: u64, next: u64, l: &RecordLayout) -> Log {
     let mut wrapped = false;
     while idx != next {
         // A zero length, or no room left for a header, means "continue at the start".
-        let len = if idx + l.size > data.len() as u64 {
+        let len = if idx.saturating_add(l.size) > data.len() as u64 {
             0
         } else {
-            rd(idx + l.len, 2).unwrap_or(0)
+            rd(idx.saturating_add(l.len), 2).unwrap_or(0)
         };
         if len == 0 {
             if wrapped {
@@ -87,24 +88,27 @@ pub fn parse_ring(data: &[u8], first: u64, next: u64, l: &RecordLayout) -> Log {
             idx = 0;
             continue;
         }
-        let text_len = rd(idx + l.text_len, 2).unwrap_or(0) as usize;
-        let start = (idx + l.size) as usize;
+        let text_len = rd(idx.saturating_add(l.text_len), 2).unwrap_or(0) as usize;
+        let start = idx.saturating_add(l.size) as usize;
         let text = data
-            .get(start..start + text_len.min(len as usize))
+            .get(start..start.saturating_add(text_len.min(len as usize)))
             .map(|t| String::from_utf8_lossy(t).into_owned())
             .unwrap_or_default();
         log.records.push(LogRecord {
             seq,
-            ts_nsec: rd(idx + l.ts_nsec, 8).unwrap_or(0),
+            ts_nsec: rd(idx.saturating_add(l.ts_nsec), 8).unwrap_or(0),
             level: l
                 .flags_level
-                .and_then(|o| rd(idx + o, 1))
+                .and_then(|o| rd(idx.saturating_add(o), 1))
                 .map(|b| (b >> 5) as u8),
-            caller_id: l.caller_id.and_then(|o| rd(idx + o, 4)).unwrap_or(0) as u32,
+            caller_id: l
+                .caller_id
+                .and_then(|o| rd(idx.saturating_add(o), 4))
+                .unwrap_or(0) as u32,
             text,
         });
         seq += 1;
-        idx += len;
+        idx = idx.saturating_add(len);
         if log.records.len() > data.len() {
             break; // cannot happen with len > 0; a guard against loops all the same
         }

@@ -3,7 +3,8 @@
 //! timeline (`rq.cfs.tasks_timeline`, an rbtree of `sched_entity.run_node`; group entities'
 //! own queues are walked in place).
 
-use crate::{Kernel, Result};
+use crate::{AddrExt, Kernel, Result};
+use std::collections::HashSet;
 
 /// A queued task: (kernel priority, task address).
 pub type Queued = (u32, u64);
@@ -37,10 +38,10 @@ impl Kernel {
         for cpu in self.cpu_counts()?.online {
             let rq = self.per_cpu_addr(runqueues, cpu)?;
             let mut problems = Vec::new();
-            let rt_array = rq + rq_rt + rt_active;
+            let rt_array = rq.off(rq_rt).off(rt_active);
             let mut rt = Vec::new();
             for prio in 0..MAX_RT_PRIO {
-                let head = rt_array + queue + 16 * prio;
+                let head = rt_array.off(queue).elem(prio, 16);
                 let w = crate::list::walk_list(self, head, MAX_QUEUED);
                 if let Some(b) = w.broken {
                     problems.push(format!("RT queue {prio}: {b}"));
@@ -48,16 +49,16 @@ impl Kernel {
                 rt.extend(
                     w.nodes
                         .iter()
-                        .map(|n| (prio as u32, n - run_list - task_rt)),
+                        .map(|n| (prio as u32, n.back(run_list).back(task_rt))),
                 );
             }
-            let cfs_root = rq + rq_cfs + timeline;
+            let cfs_root = rq.off(rq_cfs).off(timeline);
             let mut cfs = Vec::new();
-            self.cfs_tasks(cfs_root, 0, &mut cfs, &mut problems)?;
+            self.cfs_tasks(cfs_root, 0, &mut cfs, &mut problems, &mut HashSet::new())?;
             out.push(RunQueue {
                 cpu,
                 rq,
-                curr: self.read_u64(rq + rq_curr, "rq.curr")?,
+                curr: self.read_u64(rq.off(rq_curr), "rq.curr")?,
                 rt_array,
                 rt,
                 cfs_root,
@@ -75,7 +76,14 @@ impl Kernel {
         depth: u32,
         out: &mut Vec<Queued>,
         problems: &mut Vec<String>,
+        seen: &mut HashSet<u64>,
     ) -> Result<()> {
+        // Each group runqueue is walked once: a `my_q` pointing back up the hierarchy would
+        // otherwise multiply the walk at every level.
+        if !seen.insert(root) {
+            problems.push(format!("CFS runqueue {root:#x} reached twice: skipped"));
+            return Ok(());
+        }
         let o = |s: &str, m: &str| self.layout.offset(s, m);
         let run_node = o("sched_entity", "run_node")?;
         let my_q = o("sched_entity", "my_q").ok();
@@ -84,19 +92,19 @@ impl Kernel {
         let timeline = o("cfs_rq", "tasks_timeline")?;
         let top = self.read_u64(root, "rb_root.rb_node")?;
         for node in self.rb_inorder(top, MAX_QUEUED, problems)? {
-            let se = node - run_node;
+            let se = node.back(run_node);
             let q = match my_q {
-                Some(m) => self.read_u64(se + m, "sched_entity.my_q")?,
+                Some(m) => self.read_u64(se.off(m), "sched_entity.my_q")?,
                 None => 0,
             };
             if q != 0 {
                 if depth < 16 {
-                    self.cfs_tasks(q + timeline, depth + 1, out, problems)?;
+                    self.cfs_tasks(q.off(timeline), depth + 1, out, problems, seen)?;
                 }
                 continue;
             }
-            let task = se - task_se;
-            out.push((self.read_u32(task + prio, "task_struct.prio")?, task));
+            let task = se.back(task_se);
+            out.push((self.read_u32(task.off(prio), "task_struct.prio")?, task));
         }
         Ok(())
     }

@@ -3,8 +3,8 @@
 //! (`kmem_cache_node.nr_slabs`/`total_objects`), free objects from the node partial lists and
 //! each CPU's partial list (`objects - inuse` of each slab); allocated is the difference.
 
-use crate::list::walk_list;
-use crate::{Kernel, Result};
+use crate::list::{walk_chain, walk_list};
+use crate::{AddrExt, Kernel, Result};
 
 /// One slab cache.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -96,7 +96,7 @@ impl SlubLayout {
                 .cpu_counts()
                 .map(|c| c.present)
                 .unwrap_or_else(|_| vec![0]),
-            page_size: k.vmcoreinfo.page_size().unwrap_or(4096),
+            page_size: k.page_size(),
         })
     }
 }
@@ -117,9 +117,9 @@ impl Kernel {
         }
         let mut out = Vec::new();
         for node in walk.nodes {
-            let addr = node - l.list;
+            let addr = node.back(l.list);
             let name = self
-                .read_u64(addr + l.name, "kmem_cache.name")
+                .read_u64(addr.off(l.name), "kmem_cache.name")
                 .and_then(|p| self.read_cstr(p, 64, "kmem_cache.name string"))
                 .unwrap_or_else(|e| format!("(unreadable: {e})"));
             let mut c = SlabCache {
@@ -143,20 +143,24 @@ impl Kernel {
 
     fn fill_cache(&self, l: &SlubLayout, c: &mut SlabCache) -> Result<()> {
         let a = c.addr;
-        c.object_size = self.read_u32(a + l.object_size, "kmem_cache.object_size")? as u64;
-        c.size = self.read_u32(a + l.size, "kmem_cache.size")? as u64;
-        let oo = self.read_u32(a + l.oo, "kmem_cache.oo")?;
+        c.object_size = self.read_u32(a.off(l.object_size), "kmem_cache.object_size")? as u64;
+        c.size = self.read_u32(a.off(l.size), "kmem_cache.size")? as u64;
+        let oo = self.read_u32(a.off(l.oo), "kmem_cache.oo")?;
         c.slab_size = l.page_size << (oo >> 16).min(20);
         let mut free = 0u64;
         for &n in &l.nodes {
-            let node = self.read_u64(a + l.node + 8 * n as u64, "kmem_cache.node[]")?;
+            let node = self.read_u64(a.off(l.node).elem(n as u64, 8), "kmem_cache.node[]")?;
             if node == 0 {
                 continue;
             }
-            c.slabs += self.read_u64(node + l.node_nr_slabs, "kmem_cache_node.nr_slabs")?;
-            c.total +=
-                self.read_u64(node + l.node_total_objects, "kmem_cache_node.total_objects")?;
-            let partial = walk_list(self, node + l.node_partial, MAX_SLABS);
+            let slabs = self.read_u64(node.off(l.node_nr_slabs), "kmem_cache_node.nr_slabs")?;
+            c.slabs = c.slabs.saturating_add(slabs);
+            let total = self.read_u64(
+                node.off(l.node_total_objects),
+                "kmem_cache_node.total_objects",
+            )?;
+            c.total = c.total.saturating_add(total);
+            let partial = walk_list(self, node.off(l.node_partial), MAX_SLABS);
             if let Some(b) = partial.broken {
                 return Err(crate::Error::Corrupt {
                     what: format!("{} partial list", c.name),
@@ -164,31 +168,37 @@ impl Kernel {
                 });
             }
             for s in partial.nodes {
-                free += self.slab_free(l, s - l.slab_list)?;
+                free += self.slab_free(l, s.back(l.slab_list))?;
             }
         }
-        let pcpu = self.read_u64(a + l.cpu_slab, "kmem_cache.cpu_slab")?;
-        let fp_off = self.read_u32(a + l.free_offset, "kmem_cache.offset")? as u64;
+        let pcpu = self.read_u64(a.off(l.cpu_slab), "kmem_cache.cpu_slab")?;
+        let fp_off = self.read_u32(a.off(l.free_offset), "kmem_cache.offset")? as u64;
         let random = match l.random {
-            Some(r) => self.read_u64(a + r, "kmem_cache.random")?,
+            Some(r) => self.read_u64(a.off(r), "kmem_cache.random")?,
             None => 0,
         };
         for &cpu in &l.cpus {
             let kc = self.per_cpu_addr(pcpu, cpu)?;
             // The active slab: objects the slab itself has free, plus the CPU's lockless freelist.
-            let active = self.read_u64(kc + l.cpu_active, "kmem_cache_cpu.slab")?;
+            let active = self.read_u64(kc.off(l.cpu_active), "kmem_cache_cpu.slab")?;
             if active != 0 {
                 let (objects, free_in_slab) = self.slab_counts(l, active)?;
-                let head = self.read_u64(kc + l.cpu_freelist, "kmem_cache_cpu.freelist")?;
+                let head = self.read_u64(kc.off(l.cpu_freelist), "kmem_cache_cpu.freelist")?;
                 free += free_in_slab + self.freelist_len(head, fp_off, random, objects)?;
             }
             if let Some(cp) = l.cpu_partial {
-                let mut s = self.read_u64(kc + cp, "kmem_cache_cpu.partial")?;
-                let mut n = 0;
-                while s != 0 && n < MAX_SLABS {
+                let first = self.read_u64(kc.off(cp), "kmem_cache_cpu.partial")?;
+                let chain = walk_chain(first, MAX_SLABS, |s| {
+                    self.read_u64(s.off(l.slab_next), "slab.next")
+                })?;
+                if let Some(b) = chain.broken {
+                    return Err(crate::Error::Corrupt {
+                        what: format!("{} per-CPU partial list", c.name),
+                        detail: b,
+                    });
+                }
+                for s in chain.nodes {
                     free += self.slab_free(l, s)?;
-                    s = self.read_u64(s + l.slab_next, "slab.next")?;
-                    n += 1;
                 }
             }
         }
@@ -203,7 +213,7 @@ impl Kernel {
 
     /// (objects, objects - inuse) of one slab.
     fn slab_counts(&self, l: &SlubLayout, slab: u64) -> Result<(u64, u64)> {
-        let v = self.read_u32(slab + l.counters, "slab.counters")?;
+        let v = self.read_u32(slab.off(l.counters), "slab.counters")?;
         let inuse = (v & 0xffff) as u64;
         let objects = ((v >> 16) & 0x7fff) as u64;
         Ok((objects, objects.saturating_sub(inuse)))
@@ -213,23 +223,7 @@ impl Kernel {
     /// XORed with the cache's `random` and the byte-swapped address it is stored at when
     /// freelists are hardened. Stops at NULL, at a loop, or after `max` objects.
     fn freelist_len(&self, head: u64, offset: u64, random: u64, max: u64) -> Result<u64> {
-        let mut n = 0;
-        let mut cur = head;
-        while cur != 0 && n < max.max(1) {
-            n += 1;
-            let at = cur + offset;
-            let raw = self.read_u64(at, "slab free pointer")?;
-            let next = if random != 0 {
-                raw ^ random ^ at.swap_bytes()
-            } else {
-                raw
-            };
-            if next == cur {
-                break;
-            }
-            cur = next;
-        }
-        Ok(n)
+        Ok(self.freelist(head, offset, random, max)?.len() as u64)
     }
 }
 
@@ -260,7 +254,7 @@ impl Kernel {
             .layout
             .offset("slab", "slab_cache")
             .or_else(|_| self.layout.offset("page", "slab_cache"))?;
-        let cache_addr = self.read_u64(page.head + sc, "slab.slab_cache")?;
+        let cache_addr = self.read_u64(page.head.off(sc), "slab.slab_cache")?;
         let (caches, _) = self.slab_caches()?;
         let Some(mut cache) = caches.into_iter().find(|c| c.addr == cache_addr) else {
             return Ok(None);
@@ -269,9 +263,9 @@ impl Kernel {
         let memory = self.mem.ptov(self.page_to_phys(slab)?)?;
         let (objects, mut free) = self.slab_counts(&l, slab)?;
         // Free objects: the slab's freelist, plus a CPU's lockless freelist if it is active there.
-        let fp_off = self.read_u32(cache.addr + l.free_offset, "kmem_cache.offset")? as u64;
+        let fp_off = self.read_u32(cache.addr.off(l.free_offset), "kmem_cache.offset")? as u64;
         let random = match l.random {
-            Some(r) => self.read_u64(cache.addr + r, "kmem_cache.random")?,
+            Some(r) => self.read_u64(cache.addr.off(r), "kmem_cache.random")?,
             None => 0,
         };
         let freelist_off = self
@@ -279,23 +273,23 @@ impl Kernel {
             .offset("slab", "freelist")
             .or_else(|_| self.layout.offset("page", "freelist"))?;
         let mut free_objs = self.freelist(
-            self.read_u64(slab + freelist_off, "slab.freelist")?,
+            self.read_u64(slab.off(freelist_off), "slab.freelist")?,
             fp_off,
             random,
             objects,
         )?;
-        let pcpu = self.read_u64(cache.addr + l.cpu_slab, "kmem_cache.cpu_slab")?;
+        let pcpu = self.read_u64(cache.addr.off(l.cpu_slab), "kmem_cache.cpu_slab")?;
         for &cpu in &l.cpus {
             let kc = self.per_cpu_addr(pcpu, cpu)?;
-            if self.read_u64(kc + l.cpu_active, "kmem_cache_cpu.slab")? == slab {
-                let head = self.read_u64(kc + l.cpu_freelist, "kmem_cache_cpu.freelist")?;
+            if self.read_u64(kc.off(l.cpu_active), "kmem_cache_cpu.slab")? == slab {
+                let head = self.read_u64(kc.off(l.cpu_freelist), "kmem_cache_cpu.freelist")?;
                 let cpu_free = self.freelist(head, fp_off, random, objects)?;
                 free += cpu_free.len() as u64;
                 free_objs.extend(cpu_free);
             }
         }
         let size = cache.size.max(1);
-        let object = memory + (va - memory) / size * size;
+        let object = memory.off(va.back(memory) / size * size);
         let node = self.phys_node(page.phys).unwrap_or(0);
         cache.problem = None;
         Ok(Some(SlabObject {
@@ -313,15 +307,15 @@ impl Kernel {
 
     /// The NUMA node whose span holds physical address `phys`.
     pub fn phys_node(&self, phys: u64) -> Result<u32> {
-        let pfn = phys / self.vmcoreinfo.page_size().unwrap_or(4096);
+        let pfn = phys / self.page_size();
         let start = self.layout.offset("pglist_data", "node_start_pfn")?;
         let spanned = self.layout.offset("pglist_data", "node_spanned_pages")?;
         let id = self.layout.offset("pglist_data", "node_id")?;
         for pgdat in self.node_pgdats()? {
-            let s = self.read_u64(pgdat + start, "pglist_data.node_start_pfn")?;
-            let n = self.read_u64(pgdat + spanned, "pglist_data.node_spanned_pages")?;
-            if pfn >= s && pfn < s + n {
-                return self.read_u32(pgdat + id, "pglist_data.node_id");
+            let s = self.read_u64(pgdat.off(start), "pglist_data.node_start_pfn")?;
+            let n = self.read_u64(pgdat.off(spanned), "pglist_data.node_spanned_pages")?;
+            if pfn >= s && pfn < s.saturating_add(n) {
+                return self.read_u32(pgdat.off(id), "pglist_data.node_id");
             }
         }
         Ok(0)
@@ -329,18 +323,16 @@ impl Kernel {
 
     /// The objects on a SLUB freelist (see `freelist_len`).
     fn freelist(&self, head: u64, offset: u64, random: u64, max: u64) -> Result<Vec<u64>> {
-        let mut out = Vec::new();
-        let mut cur = head;
-        while cur != 0 && (out.len() as u64) < max.max(1) && !out.contains(&cur) {
-            out.push(cur);
-            let at = cur + offset;
+        let limit = max.clamp(1, MAX_SLABS as u64) as usize;
+        let chain = walk_chain(head, limit, |cur| {
+            let at = cur.off(offset);
             let raw = self.read_u64(at, "slab free pointer")?;
-            cur = if random != 0 {
+            Ok(if random != 0 {
                 raw ^ random ^ at.swap_bytes()
             } else {
                 raw
-            };
-        }
-        Ok(out)
+            })
+        })?;
+        Ok(chain.nodes)
     }
 }

@@ -4,7 +4,7 @@
 //! names for addresses in modules.
 
 use crate::list::walk_list;
-use crate::{Error, Kernel, Result};
+use crate::{AddrExt, Error, Kernel, Result};
 use kdive_debuginfo::{SymbolDef, SymbolKind, SymbolTable};
 use kdive_dumpfile::CpuRegisters;
 use kdive_unwind::{
@@ -16,6 +16,8 @@ use kdive_unwind::{
 const MAX_MODULES: usize = 10_000;
 /// Upper bound on one module's symbols.
 const MAX_MODULE_SYMS: u64 = 1 << 20;
+/// Upper bound on one stack region scanned whole (kernel stacks are 16 KiB, IST stacks less).
+const MAX_STACK: u64 = 1 << 20;
 
 /// A loaded module, as far as stacks need it.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -133,7 +135,7 @@ impl StackContext {
                     elf.section_data(".orc_unwind"),
                     elf.section(".orc_unwind_ip"),
                 ) {
-                    match OrcTable::parse("vmlinux", sec.addr + kaslr, ips, ents, format) {
+                    match OrcTable::parse("vmlinux", sec.addr.off(kaslr), ips, ents, format) {
                         Ok(t) => {
                             sources.push(format!("ORC: {} ({} entries)", path.display(), t.len()));
                             kernel_orc = Some(t);
@@ -184,7 +186,7 @@ impl StackContext {
             itf_size,
             l.offset("inactive_task_frame", "bp").unwrap_or(5 * 8),
             l.offset("inactive_task_frame", "ret_addr")
-                .unwrap_or(itf_size - 8),
+                .unwrap_or(itf_size.saturating_sub(8)),
         );
         Ok(StackContext {
             unwinder,
@@ -249,17 +251,18 @@ impl StackContext {
     /// The stacks `task` may run on: its own, and its CPU's IRQ and exception stacks.
     pub fn stacks(&self, k: &Kernel, task: u64, cpu: u32) -> Vec<StackRegion> {
         let mut out = Vec::new();
-        if let Ok(base) = k.read_u64(task + self.stack_off, "task_struct.stack") {
-            out.push(StackRegion::new(
-                StackKind::Task,
-                base,
-                base + self.thread_size,
-            ));
+        // A stack region never wraps past 2^64: a base read from a damaged dump that would
+        // make it wrap gives no region.
+        if let Ok(base) = k.read_u64(task.off(self.stack_off), "task_struct.stack") {
+            if let Some(hi) = base.checked_add(self.thread_size) {
+                out.push(StackRegion::new(StackKind::Task, base, hi));
+            }
         }
-        if let Some(top) = hardirq_stack_top(k, cpu) {
-            // hardirq_stack_ptr points at the last word of the IRQ stack.
-            let hi = top + 8;
-            out.push(StackRegion::new(StackKind::Irq, hi - self.thread_size, hi));
+        // hardirq_stack_ptr points at the last word of the IRQ stack.
+        if let Some(hi) = hardirq_stack_top(k, cpu).and_then(|top| top.checked_add(8)) {
+            if let Some(lo) = hi.checked_sub(self.thread_size) {
+                out.push(StackRegion::new(StackKind::Irq, lo, hi));
+            }
         }
         out.extend(exception_stacks(k, cpu));
         out
@@ -313,15 +316,15 @@ impl StackContext {
 
     /// A sleeping task's saved context: `thread.sp` points at its `inactive_task_frame`.
     pub fn sleeping_start(&self, k: &Kernel, task: u64) -> Result<Start> {
-        let sp = k.read_u64(task + self.thread_sp_off, "task_struct.thread.sp")?;
+        let sp = k.read_u64(task.off(self.thread_sp_off), "task_struct.thread.sp")?;
         let (size, bp_off, ret_off) = self.itf;
-        let ret = k.read_u64(sp + ret_off, "inactive_task_frame.ret_addr")?;
-        let bp = k.read_u64(sp + bp_off, "inactive_task_frame.bp")?;
-        let mut regs = RegisterSet::pc_sp(ret, sp + size);
+        let ret = k.read_u64(sp.off(ret_off), "inactive_task_frame.ret_addr")?;
+        let bp = k.read_u64(sp.off(bp_off), "inactive_task_frame.bp")?;
+        let mut regs = RegisterSet::pc_sp(ret, sp.off(size));
         regs.set(Reg::Rbp, bp);
         Ok(Start {
             regs,
-            slot: Some(sp + ret_off),
+            slot: Some(sp.off(ret_off)),
             // A task that never ran resumes at ret_from_fork's first instruction.
             interrupted: self.ret_from_fork.contains(&ret),
             pt_regs: None,
@@ -343,7 +346,11 @@ impl StackContext {
         let anchors = ["machine_kexec", "crash_nmi_callback"];
         let note_fn = self.symbolize(k, note.ip()).map(|c| c.name);
         for region in stacks {
-            let mut buf = vec![0u8; (region.hi - region.lo) as usize];
+            let len = region.hi.saturating_sub(region.lo);
+            if len > MAX_STACK {
+                continue;
+            }
+            let mut buf = vec![0u8; len as usize];
             if k.mem.read(region.lo, &mut buf).is_err() {
                 continue;
             }
@@ -358,9 +365,9 @@ impl StackContext {
                 if !anchors.contains(&name.name.as_str()) || name.offset == 0 {
                     continue;
                 }
-                let slot = region.lo + 8 * i as u64;
+                let slot = region.lo.elem(i as u64, 8);
                 let start = Start {
-                    regs: RegisterSet::pc_sp(word, slot + 8),
+                    regs: RegisterSet::pc_sp(word, slot.off(8)),
                     slot: Some(slot),
                     interrupted: false,
                     pt_regs: None,
@@ -417,7 +424,7 @@ fn hardirq_stack_top(k: &Kernel, cpu: u32) -> Option<u64> {
     } else {
         let hot = k.symbol_addr("pcpu_hot").ok()?;
         let off = k.layout.offset("pcpu_hot", "hardirq_stack_ptr").ok()?;
-        k.per_cpu_addr(hot, cpu).ok()? + off
+        k.per_cpu_addr(hot, cpu).ok()?.off(off)
     };
     k.read_u64(addr, "hardirq_stack_ptr")
         .ok()
@@ -447,11 +454,10 @@ fn exception_stacks(k: &Kernel, cpu: u32) -> Vec<StackRegion> {
     ] {
         if let Some(m) = k.layout.member("cea_exception_stacks", member) {
             let size = m.size.unwrap_or(4096);
-            out.push(StackRegion::new(
-                StackKind::Exception(name),
-                base + m.offset,
-                base + m.offset + size,
-            ));
+            let lo = base.checked_add(m.offset);
+            if let Some((lo, hi)) = lo.and_then(|lo| Some((lo, lo.checked_add(size)?))) {
+                out.push(StackRegion::new(StackKind::Exception(name), lo, hi));
+            }
         }
     }
     out
@@ -493,8 +499,8 @@ fn read_modules(k: &Kernel, format: OrcFormat) -> (Vec<ModuleText>, SymbolTable,
         return (mods, SymbolTable::new(syms), tables);
     };
     for node in walk_list(k, head, MAX_MODULES).nodes {
-        let m = node - list_off;
-        let Ok(name) = k.read_cstr(m + name_off, 56, "module.name") else {
+        let m = node.back(list_off);
+        let Ok(name) = k.read_cstr(m.off(name_off), 56, "module.name") else {
             continue;
         };
         let text = module_text(k, m).unwrap_or((0, 0));
@@ -522,23 +528,23 @@ fn module_text(k: &Kernel, m: u64) -> Option<(u64, u64)> {
         l.offset("module_memory", "base"),
         l.offset("module_memory", "size"),
     ) {
-        let base = k.read_u64(m + mem + b, "module_memory.base").ok()?;
-        let size = k.read_u32(m + mem + s, "module_memory.size").ok()? as u64;
-        return Some((base, base + size));
+        let base = k.read_u64(m.off(mem).off(b), "module_memory.base").ok()?;
+        let size = k.read_u32(m.off(mem).off(s), "module_memory.size").ok()? as u64;
+        return Some((base, base.saturating_add(size)));
     }
     let base = k
         .read_u64(
-            m + l.offset("module", "core_layout.base").ok()?,
+            m.off(l.offset("module", "core_layout.base").ok()?),
             "core_layout.base",
         )
         .ok()?;
     let size = k
         .read_u32(
-            m + l.offset("module", "core_layout.text_size").ok()?,
+            m.off(l.offset("module", "core_layout.text_size").ok()?),
             "core_layout.text_size",
         )
         .ok()? as u64;
-    Some((base, base + size))
+    Some((base, base.saturating_add(size)))
 }
 
 /// `module->arch.orc_unwind_ip / orc_unwind / num_orcs`.
@@ -546,18 +552,18 @@ fn module_orc(k: &Kernel, m: u64, name: &str, format: OrcFormat) -> Option<OrcTa
     let l = &k.layout;
     let ip = k
         .read_u64(
-            m + l.offset("module", "arch.orc_unwind_ip").ok()?,
+            m.off(l.offset("module", "arch.orc_unwind_ip").ok()?),
             "orc_unwind_ip",
         )
         .ok()?;
     let ent = k
         .read_u64(
-            m + l.offset("module", "arch.orc_unwind").ok()?,
+            m.off(l.offset("module", "arch.orc_unwind").ok()?),
             "orc_unwind",
         )
         .ok()?;
     let n = k
-        .read_u32(m + l.offset("module", "arch.num_orcs").ok()?, "num_orcs")
+        .read_u32(m.off(l.offset("module", "arch.num_orcs").ok()?), "num_orcs")
         .ok()? as usize;
     if ip == 0 || ent == 0 || n == 0 || n > 1 << 20 {
         return None;
@@ -575,7 +581,7 @@ fn module_symbols(k: &Kernel, m: u64, name: &str, out: &mut Vec<SymbolDef>) {
     let Ok(ks_off) = l.offset("module", "kallsyms") else {
         return;
     };
-    let Ok(ks) = k.read_u64(m + ks_off, "module.kallsyms") else {
+    let Ok(ks) = k.read_u64(m.off(ks_off), "module.kallsyms") else {
         return;
     };
     let field = |f: &str| l.offset("mod_kallsyms", f).ok();
@@ -584,9 +590,9 @@ fn module_symbols(k: &Kernel, m: u64, name: &str, out: &mut Vec<SymbolDef>) {
         return;
     };
     let (Ok(symtab), Ok(num), Ok(strtab)) = (
-        k.read_u64(ks + st, "mod_kallsyms.symtab"),
-        k.read_u32(ks + ns, "mod_kallsyms.num_symtab"),
-        k.read_u64(ks + strt, "mod_kallsyms.strtab"),
+        k.read_u64(ks.off(st), "mod_kallsyms.symtab"),
+        k.read_u32(ks.off(ns), "mod_kallsyms.num_symtab"),
+        k.read_u64(ks.off(strt), "mod_kallsyms.strtab"),
     ) else {
         return;
     };
@@ -604,7 +610,7 @@ fn module_symbols(k: &Kernel, m: u64, name: &str, out: &mut Vec<SymbolDef>) {
         if st_name == 0 || value == 0 || shndx == 0 {
             continue;
         }
-        let Ok(sname) = k.read_cstr(strtab + st_name, 128, "module strtab") else {
+        let Ok(sname) = k.read_cstr(strtab.off(st_name), 128, "module strtab") else {
             continue;
         };
         if sname.is_empty() {

@@ -2,7 +2,7 @@
 //! file, anon and shmem counters of `mm->rss_stat`) — atomic counters before 6.2 (plus each
 //! thread's unsynced `task_struct.rss_stat` cache), per-CPU counters (`percpu_counter`) since.
 
-use crate::{Kernel, Result};
+use crate::{AddrExt, Kernel, Result};
 
 /// Memory use of one address space, in pages.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -90,12 +90,13 @@ impl MmReader {
 
     /// Usage of `mm`; `threads` are the tasks using it, whose cached counts are added (< 6.2).
     pub fn usage(&self, k: &Kernel, mm: u64, threads: &[u64]) -> Result<MmUsage> {
-        let total_vm = k.read_u64(mm + self.total_vm, "mm_struct.total_vm")?;
+        let total_vm = k.read_u64(mm.off(self.total_vm), "mm_struct.total_vm")?;
         let mut rss: i64 = 0;
         for &i in &self.counters {
             match &self.rss {
                 RssLayout::Atomic { count } => {
-                    rss += k.read_u64(mm + count + 8 * i, "mm_struct.rss_stat.count[]")? as i64;
+                    let v = k.read_u64(mm.off(*count).elem(i, 8), "mm_struct.rss_stat.count[]")?;
+                    rss = rss.saturating_add(v as i64);
                 }
                 RssLayout::PerCpu {
                     base,
@@ -103,24 +104,23 @@ impl MmReader {
                     count,
                     counters,
                 } => {
-                    let pc = mm + base + stride * i;
-                    rss += k.read_u64(pc + count, "percpu_counter.count")? as i64;
-                    let percpu = k.read_u64(pc + counters, "percpu_counter.counters")?;
+                    let pc = mm.off(*base).elem(i, *stride);
+                    rss = rss
+                        .saturating_add(k.read_u64(pc.off(*count), "percpu_counter.count")? as i64);
+                    let percpu = k.read_u64(pc.off(*counters), "percpu_counter.counters")?;
                     if percpu != 0 {
                         for off in &self.per_cpu_offsets {
-                            let v = k.read_u32(
-                                percpu.wrapping_add(*off),
-                                "percpu_counter.counters[cpu]",
-                            )? as i32;
-                            rss += v as i64;
+                            let v = k.read_u32(percpu.off(*off), "percpu_counter.counters[cpu]")?
+                                as i32;
+                            rss = rss.saturating_add(v as i64);
                         }
                     }
                 }
             }
             if let Some(cache) = self.task_cache {
                 for t in threads {
-                    let v = k.read_u32(t + cache + 4 * i, "task_struct.rss_stat.count[]")? as i32;
-                    rss += v as i64;
+                    let v = k.read_u32(t.off(cache).elem(i, 4), "task_struct.rss_stat.count[]")?;
+                    rss = rss.saturating_add(v as i32 as i64);
                 }
             }
         }

@@ -2,7 +2,7 @@
 //! with pid, command, state and CPU read from `task_struct`.
 
 use crate::list::{walk_list, walk_list_recovering};
-use crate::{Kernel, Result};
+use crate::{AddrExt, Kernel, Result};
 use std::collections::HashSet;
 
 /// Upper bound on tasks walked (a corrupted list must not run forever).
@@ -63,48 +63,48 @@ impl Kernel {
         let state_place = self.layout.member("task_struct", state_member);
         let state = match state_place {
             Some(p) if p.size == Some(4) => {
-                self.read_u32(addr + p.offset, "task_struct.__state")? as u64
+                self.read_u32(addr.off(p.offset), "task_struct.__state")? as u64
             }
-            Some(p) => self.read_u64(addr + p.offset, "task_struct.state")?,
+            Some(p) => self.read_u64(addr.off(p.offset), "task_struct.state")?,
             None => 0,
         };
-        let comm = self.read_cstr(addr + off("comm")?, 16, "task_struct.comm")?;
+        let comm = self.read_cstr(addr.off(off("comm")?), 16, "task_struct.comm")?;
         let cpu = if let Ok(o) = off("cpu") {
-            self.read_u32(addr + o, "task_struct.cpu")?
+            self.read_u32(addr.off(o), "task_struct.cpu")?
         } else if let Ok(o) = off("thread_info.cpu") {
-            self.read_u32(addr + o, "thread_info.cpu")?
+            self.read_u32(addr.off(o), "thread_info.cpu")?
         } else {
             0
         };
         let exit_state = match off("exit_state") {
-            Ok(o) => self.read_u32(addr + o, "task_struct.exit_state")? as u64,
+            Ok(o) => self.read_u32(addr.off(o), "task_struct.exit_state")? as u64,
             Err(_) => 0,
         };
         let pid_off = off("pid")?;
         let parent = match off("parent").or_else(|_| off("real_parent")) {
-            Ok(o) => self.read_u64(addr + o, "task_struct.parent")?,
+            Ok(o) => self.read_u64(addr.off(o), "task_struct.parent")?,
             Err(_) => 0,
         };
         // A parent that cannot be read leaves ppid 0 rather than losing the task.
         let ppid = if parent != 0 && parent != addr {
-            self.read_u32(parent + pid_off, "parent task_struct.pid")
+            self.read_u32(parent.off(pid_off), "parent task_struct.pid")
                 .map(|p| p as i32)
                 .unwrap_or(0)
         } else {
             0
         };
         let mm = match off("mm") {
-            Ok(o) => self.read_u64(addr + o, "task_struct.mm")?,
+            Ok(o) => self.read_u64(addr.off(o), "task_struct.mm")?,
             Err(_) => 0,
         };
         let flags = match off("flags") {
-            Ok(o) => self.read_u32(addr + o, "task_struct.flags")?,
+            Ok(o) => self.read_u32(addr.off(o), "task_struct.flags")?,
             Err(_) => 0,
         };
         Ok(Task {
             addr,
-            pid: self.read_u32(addr + pid_off, "task_struct.pid")? as i32,
-            tgid: self.read_u32(addr + off("tgid")?, "task_struct.tgid")? as i32,
+            pid: self.read_u32(addr.off(pid_off), "task_struct.pid")? as i32,
+            tgid: self.read_u32(addr.off(off("tgid")?), "task_struct.tgid")? as i32,
             comm,
             state,
             exit_state,
@@ -124,7 +124,7 @@ impl Kernel {
         let mut out = Vec::new();
         for cpu in self.cpu_counts()?.present {
             let a = self.per_cpu_addr(rq, cpu)?;
-            out.push(self.read_u64(a + idle, "rq.idle")?);
+            out.push(self.read_u64(a.off(idle), "rq.idle")?);
         }
         Ok(out)
     }
@@ -138,11 +138,11 @@ impl Kernel {
             self.symbol_addr("pcpu_hot"),
             self.layout.offset("pcpu_hot", "current_task"),
         ) {
-            return self.read_u64(self.per_cpu_addr(hot, cpu)? + o, "pcpu_hot.current_task");
+            return self.read_u64(self.per_cpu_addr(hot, cpu)?.off(o), "pcpu_hot.current_task");
         }
         let rq = self.symbol_addr("runqueues")?;
         let curr = self.layout.offset("rq", "curr")?;
-        self.read_u64(self.per_cpu_addr(rq, cpu)? + curr, "rq.curr")
+        self.read_u64(self.per_cpu_addr(rq, cpu)?.off(curr), "rq.curr")
     }
 
     /// Every task: idle tasks first (CPU order), then each process's threads in list order.
@@ -166,25 +166,26 @@ impl Kernel {
             }
         }
         let tasks_off = self.layout.offset("task_struct", "tasks")?;
-        let procs = walk_list_recovering(self, init_task + tasks_off, MAX_TASKS);
+        let prev_off = self.layout.offset("list_head", "prev").unwrap_or(8);
+        let procs = walk_list_recovering(self, init_task.off(tasks_off), prev_off, MAX_TASKS);
         if let Some(b) = procs.broken {
             list.problems.push(format!("task list: {b}"));
         }
         let threads = self.thread_list_offsets();
         for node in procs.nodes {
-            let leader = node - tasks_off;
+            let leader = node.back(tasks_off);
             let members = match threads {
                 Some((head_off, node_off)) => {
                     match self.read_u64(
-                        leader + self.layout.offset("task_struct", "signal")?,
+                        leader.off(self.layout.offset("task_struct", "signal")?),
                         "task_struct.signal",
                     ) {
                         Ok(signal) => {
-                            let w = walk_list(self, signal + head_off, MAX_TASKS);
+                            let w = walk_list(self, signal.off(head_off), MAX_TASKS);
                             if let Some(b) = w.broken {
                                 list.problems.push(format!("threads of {leader:#x}: {b}"));
                             }
-                            let v: Vec<u64> = w.nodes.iter().map(|n| n - node_off).collect();
+                            let v: Vec<u64> = w.nodes.iter().map(|n| n.back(node_off)).collect();
                             if v.is_empty() {
                                 vec![leader]
                             } else {

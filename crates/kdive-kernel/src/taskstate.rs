@@ -3,7 +3,7 @@
 //! fs/proc/array.c, read from the dump when it is there), and crash's two-letter ST column.
 
 use crate::tasks::Task;
-use crate::Kernel;
+use crate::{AddrExt, Kernel};
 
 /// Bits of `task_struct.__state` (include/linux/sched.h; the same from 4.14 to 6.12).
 pub const TASK_INTERRUPTIBLE: u64 = 0x1;
@@ -52,7 +52,7 @@ impl StateTable {
         };
         let mut letters = Vec::new();
         for i in 0..16u64 {
-            let Ok(p) = k.read_u64(arr + 8 * i, "task_state_array[]") else {
+            let Ok(p) = k.read_u64(arr.elem(i, 8), "task_state_array[]") else {
                 break;
             };
             // Entries are "R (running)": a letter, a space, a parenthesis.

@@ -1,6 +1,6 @@
 //! Kernel time: HZ, jiffies, uptime, the wall clock at the crash, and the load average.
 
-use crate::{Kernel, Result};
+use crate::{AddrExt, Kernel, Result};
 
 /// Where the crash's wall-clock time was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -53,8 +53,8 @@ impl Kernel {
         let a = self.symbol_addr("avenrun")?;
         Ok([
             self.read_u64(a, "avenrun[0]")?,
-            self.read_u64(a + 8, "avenrun[1]")?,
-            self.read_u64(a + 16, "avenrun[2]")?,
+            self.read_u64(a.off(8), "avenrun[1]")?,
+            self.read_u64(a.off(16), "avenrun[2]")?,
         ])
     }
 
@@ -64,7 +64,7 @@ impl Kernel {
             self.symbol_addr("shadow_timekeeper"),
             self.layout.offset("timekeeper", "xtime_sec"),
         ) {
-            if let Ok(v) = self.read_u64(tk + off, "shadow_timekeeper.xtime_sec") {
+            if let Ok(v) = self.read_u64(tk.off(off), "shadow_timekeeper.xtime_sec") {
                 return Ok((v as i64, DateSource::ShadowTimekeeper));
             }
         }
@@ -84,7 +84,7 @@ impl Kernel {
 pub fn format_load(v: u64) -> String {
     const FSHIFT: u64 = 11;
     const FIXED_1: u64 = 1 << FSHIFT;
-    let v = v + FIXED_1 / 200;
+    let v = v.saturating_add(FIXED_1 / 200); // avenrun comes from the dump
     format!(
         "{}.{:02}",
         v >> FSHIFT,
@@ -124,5 +124,10 @@ mod tests {
     fn uptime_format() {
         assert_eq!(format_uptime(68927), "19:08:47");
         assert_eq!(format_uptime(86400 * 2 + 5), "2 days, 00:00:05");
+    }
+
+    #[test]
+    fn a_hostile_load_average_formats() {
+        assert!(!format_load(u64::MAX).is_empty());
     }
 }

@@ -1,6 +1,6 @@
 //! The kernel's utsname (`init_uts_ns.name`): node name, release, version, machine.
 
-use crate::{Kernel, Result};
+use crate::{AddrExt, Kernel, Result};
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Utsname {
@@ -19,7 +19,7 @@ impl Kernel {
         let ns = self.symbol_addr("init_uts_ns")?;
         let off = self.layout.offset("uts_namespace", "name")?;
         let mut buf = [0u8; FIELD * 6];
-        self.read(ns + off, &mut buf, "init_uts_ns.name")?;
+        self.read(ns.off(off), &mut buf, "init_uts_ns.name")?;
         let field = |i: usize| {
             let f = &buf[i * FIELD..(i + 1) * FIELD];
             let end = f.iter().position(|&b| b == 0).unwrap_or(FIELD);

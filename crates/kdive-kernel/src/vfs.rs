@@ -4,7 +4,7 @@
 //! the parent mount, until the namespace's root mount.
 
 use crate::list::walk_list;
-use crate::{Kernel, Result};
+use crate::{AddrExt, Kernel, Result};
 
 /// One open file descriptor.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -64,8 +64,8 @@ impl Kernel {
 
     /// `dentry->d_name` as a string.
     pub fn dentry_name(&self, dentry: u64) -> Result<String> {
-        let qstr = dentry + self.off("dentry", "d_name")?;
-        let name = self.read_u64(qstr + self.off("qstr", "name")?, "dentry.d_name.name")?;
+        let qstr = dentry.off(self.off("dentry", "d_name")?);
+        let name = self.read_u64(qstr.off(self.off("qstr", "name")?), "dentry.d_name.name")?;
         self.read_cstr(name, 256, "dentry name")
     }
 
@@ -78,13 +78,21 @@ impl Kernel {
         let mnt_mountpoint = self.off("mount", "mnt_mountpoint")?;
         let mut parts: Vec<String> = Vec::new();
         let (mut mnt, mut d) = (vfsmount, dentry);
+        // A (mount, dentry) pair met twice is a loop in damaged parent pointers.
+        let mut seen = std::collections::HashSet::new();
         for _ in 0..MAX_DEPTH {
             if d == 0 {
                 break;
             }
-            let parent = self.read_u64(d + d_parent, "dentry.d_parent")?;
+            if !seen.insert((mnt, d)) {
+                return Err(crate::Error::Corrupt {
+                    what: format!("path of dentry {dentry:#x}"),
+                    detail: format!("parent pointers loop back to dentry {d:#x}"),
+                });
+            }
+            let parent = self.read_u64(d.off(d_parent), "dentry.d_parent")?;
             let root = if mnt != 0 {
-                self.read_u64(mnt + mnt_root, "vfsmount.mnt_root")?
+                self.read_u64(mnt.off(mnt_root), "vfsmount.mnt_root")?
             } else {
                 0
             };
@@ -92,13 +100,13 @@ impl Kernel {
                 if mnt == 0 {
                     break;
                 }
-                let mount = mnt - mnt_in_mount;
-                let pm = self.read_u64(mount + mnt_parent, "mount.mnt_parent")?;
+                let mount = mnt.back(mnt_in_mount);
+                let pm = self.read_u64(mount.off(mnt_parent), "mount.mnt_parent")?;
                 if pm == mount || pm == 0 {
                     break;
                 }
-                d = self.read_u64(mount + mnt_mountpoint, "mount.mnt_mountpoint")?;
-                mnt = pm + mnt_in_mount;
+                d = self.read_u64(mount.off(mnt_mountpoint), "mount.mnt_mountpoint")?;
+                mnt = pm.off(mnt_in_mount);
                 continue;
             }
             parts.push(self.dentry_name(d)?);
@@ -110,30 +118,34 @@ impl Kernel {
 
     /// `struct path` at `addr` as a string.
     fn path_at(&self, addr: u64) -> Result<String> {
-        let mnt = self.read_u64(addr + self.off("path", "mnt")?, "path.mnt")?;
-        let dentry = self.read_u64(addr + self.off("path", "dentry")?, "path.dentry")?;
+        let mnt = self.read_u64(addr.off(self.off("path", "mnt")?), "path.mnt")?;
+        let dentry = self.read_u64(addr.off(self.off("path", "dentry")?), "path.dentry")?;
         self.d_path(mnt, dentry)
     }
 
     /// Root, cwd and open files of a task.
     pub fn task_files(&self, task: u64) -> Result<TaskFiles> {
         let mut out = TaskFiles::default();
-        let fs = self.read_u64(task + self.off("task_struct", "fs")?, "task_struct.fs")?;
+        let fs = self.read_u64(task.off(self.off("task_struct", "fs")?), "task_struct.fs")?;
         if fs != 0 {
-            out.root = self.path_at(fs + self.off("fs_struct", "root")?)?;
-            out.cwd = self.path_at(fs + self.off("fs_struct", "pwd")?)?;
+            out.root = self.path_at(fs.off(self.off("fs_struct", "root")?))?;
+            out.cwd = self.path_at(fs.off(self.off("fs_struct", "pwd")?))?;
         }
         let files = self.read_u64(
-            task + self.off("task_struct", "files")?,
+            task.off(self.off("task_struct", "files")?),
             "task_struct.files",
         )?;
         if files == 0 {
             out.no_files = true;
             return Ok(out);
         }
-        let fdt = self.read_u64(files + self.off("files_struct", "fdt")?, "files_struct.fdt")?;
-        let max = self.read_u32(fdt + self.off("fdtable", "max_fds")?, "fdtable.max_fds")? as u64;
-        let fd_array = self.read_u64(fdt + self.off("fdtable", "fd")?, "fdtable.fd")?;
+        let fdt = self.read_u64(
+            files.off(self.off("files_struct", "fdt")?),
+            "files_struct.fdt",
+        )?;
+        let max =
+            self.read_u32(fdt.off(self.off("fdtable", "max_fds")?), "fdtable.max_fds")? as u64;
+        let fd_array = self.read_u64(fdt.off(self.off("fdtable", "fd")?), "fdtable.fd")?;
         let f_path = self.off("file", "f_path")?;
         let f_inode = self.off("file", "f_inode")?;
         let i_mode = self.off("inode", "i_mode")?;
@@ -141,22 +153,25 @@ impl Kernel {
         let path_dentry = self.off("path", "dentry")?;
         let path_mnt = self.off("path", "mnt")?;
         for fd in 0..max.min(MAX_FDS) {
-            let file = self.read_u64(fd_array + 8 * fd, "fdtable.fd[]")?;
+            let file = self.read_u64(fd_array.elem(fd, 8), "fdtable.fd[]")?;
             if file == 0 {
                 continue;
             }
-            let dentry = self.read_u64(file + f_path + path_dentry, "file.f_path.dentry")?;
-            let mnt = self.read_u64(file + f_path + path_mnt, "file.f_path.mnt")?;
-            let inode = self.read_u64(file + f_inode, "file.f_inode")?;
+            let dentry = self.read_u64(file.off(f_path).off(path_dentry), "file.f_path.dentry")?;
+            let mnt = self.read_u64(file.off(f_path).off(path_mnt), "file.f_path.mnt")?;
+            let inode = self.read_u64(file.off(f_inode), "file.f_inode")?;
             let mode = if inode != 0 {
-                self.read_u32(inode + i_mode, "inode.i_mode")? as u16 as u32
+                self.read_u32(inode.off(i_mode), "inode.i_mode")? as u16 as u32
             } else {
                 0
             };
             let kind = mode_kind(mode);
             let path = match kind {
                 // Pseudo filesystems name their dentries through d_op->d_dname.
-                "SOCK" => format!("socket:[{}]", self.read_u64(inode + i_ino, "inode.i_ino")?),
+                "SOCK" => format!(
+                    "socket:[{}]",
+                    self.read_u64(inode.off(i_ino), "inode.i_ino")?
+                ),
                 _ => self
                     .d_path(mnt, dentry)
                     .unwrap_or_else(|e| format!("(unreadable: {e})")),
@@ -177,27 +192,30 @@ impl Kernel {
     /// `mounts` rbtree since.
     pub fn mounts(&self, task: u64) -> Result<(Vec<MountInfo>, Vec<String>)> {
         let nsproxy = self.read_u64(
-            task + self.off("task_struct", "nsproxy")?,
+            task.off(self.off("task_struct", "nsproxy")?),
             "task_struct.nsproxy",
         )?;
-        let ns = self.read_u64(nsproxy + self.off("nsproxy", "mnt_ns")?, "nsproxy.mnt_ns")?;
+        let ns = self.read_u64(
+            nsproxy.off(self.off("nsproxy", "mnt_ns")?),
+            "nsproxy.mnt_ns",
+        )?;
         let mut problems = Vec::new();
         let mounts: Vec<u64> = if let Ok(list) = self.off("mnt_namespace", "list") {
             let link = self.off("mount", "mnt_list")?;
-            let w = walk_list(self, ns + list, MAX_MOUNTS);
+            let w = walk_list(self, ns.off(list), MAX_MOUNTS);
             if let Some(b) = w.broken {
                 problems.push(format!("mount list: {b}"));
             }
-            w.nodes.iter().map(|n| n - link).collect()
+            w.nodes.iter().map(|n| n.back(link)).collect()
         } else {
             let root = self.read_u64(
-                ns + self.off("mnt_namespace", "mounts")?,
+                ns.off(self.off("mnt_namespace", "mounts")?),
                 "mnt_namespace.mounts",
             )?;
             let link = self.off("mount", "mnt_node")?;
             self.rb_inorder(root, MAX_MOUNTS, &mut problems)?
                 .into_iter()
-                .map(|n| n - link)
+                .map(|n| n.back(link))
                 .collect()
         };
         let mnt = self.off("mount", "mnt")?;
@@ -205,18 +223,20 @@ impl Kernel {
         let root_off = self.off("vfsmount", "mnt_root")?;
         let mut out = Vec::new();
         for m in mounts {
-            let sb = self.read_u64(m + mnt + sb_off, "vfsmount.mnt_sb")?;
+            let sb = self.read_u64(m.off(mnt).off(sb_off), "vfsmount.mnt_sb")?;
             let ty = self.read_u64(
-                sb + self.off("super_block", "s_type")?,
+                sb.off(self.off("super_block", "s_type")?),
                 "super_block.s_type",
             )?;
             let name = self.read_u64(
-                ty + self.off("file_system_type", "name")?,
+                ty.off(self.off("file_system_type", "name")?),
                 "file_system_type.name",
             )?;
-            let devname =
-                self.read_u64(m + self.off("mount", "mnt_devname")?, "mount.mnt_devname")?;
-            let root = self.read_u64(m + mnt + root_off, "vfsmount.mnt_root")?;
+            let devname = self.read_u64(
+                m.off(self.off("mount", "mnt_devname")?),
+                "mount.mnt_devname",
+            )?;
+            let root = self.read_u64(m.off(mnt).off(root_off), "vfsmount.mnt_root")?;
             out.push(MountInfo {
                 mount: m,
                 superblock: sb,
@@ -227,14 +247,15 @@ impl Kernel {
                     "none".into()
                 },
                 dirname: self
-                    .d_path(m + mnt, root)
+                    .d_path(m.off(mnt), root)
                     .unwrap_or_else(|e| format!("(unreadable: {e})")),
             });
         }
         Ok((out, problems))
     }
 
-    /// Nodes of an rbtree in order (`rb_node.rb_left`/`rb_right`), bounded.
+    /// Nodes of an rbtree in order (`rb_node.rb_left`/`rb_right`), bounded; a node reached
+    /// twice (a loop in a damaged tree) ends the walk.
     pub fn rb_inorder(
         &self,
         root: u64,
@@ -245,11 +266,18 @@ impl Kernel {
         let right = self.off("rb_node", "rb_right")?;
         let mut out = Vec::new();
         let mut stack = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         let mut cur = root;
         while (cur != 0 || !stack.is_empty()) && out.len() < limit {
             while cur != 0 && stack.len() < 64 {
+                if !seen.insert(cur) {
+                    problems.push(format!(
+                        "rbtree at {root:#x} loops back to {cur:#x}: stopped"
+                    ));
+                    return Ok(out);
+                }
                 stack.push(cur);
-                cur = self.read_u64(cur + left, "rb_node.rb_left")?;
+                cur = self.read_u64(cur.off(left), "rb_node.rb_left")?;
             }
             if cur != 0 {
                 problems.push("rbtree deeper than 64: stopped".into());
@@ -257,7 +285,7 @@ impl Kernel {
             }
             let Some(n) = stack.pop() else { break };
             out.push(n);
-            cur = self.read_u64(n + right, "rb_node.rb_right")?;
+            cur = self.read_u64(n.off(right), "rb_node.rb_right")?;
         }
         Ok(out)
     }

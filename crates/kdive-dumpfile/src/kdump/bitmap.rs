@@ -56,6 +56,13 @@ impl RankedBitmap {
         i < self.bits && self.words[(i / 64) as usize] & (1 << (i % 64)) != 0
     }
 
+    /// Bits `8 * byte .. 8 * byte + 8` as a byte (bit k = bit `8 * byte + k`; 0 past the end).
+    pub fn byte(&self, byte: u64) -> u8 {
+        self.words
+            .get((byte / 8) as usize)
+            .map_or(0, |w| (w >> (8 * (byte % 8))) as u8)
+    }
+
     /// Set bits in `[0, i)`; `i` is clamped to the length.
     pub fn rank(&self, i: u64) -> u64 {
         let i = i.min(self.bits);

@@ -140,27 +140,60 @@ impl KdumpFile {
 
     /// Runs `(start_pfn, end_pfn, dumped)` of this file's RAM pages (1st bitmap), in order;
     /// `dumped` is false for pages the writer excluded.
+    /// The 1st bitmap is read 64 KiB at a time and zero bytes are skipped whole: a sparse
+    /// bitmap for terabytes of address space (fuzz find) takes milliseconds, not minutes.
     pub(crate) fn pfn_runs(&self) -> Vec<(u64, u64, bool)> {
+        const CHUNK: u64 = 1 << 16;
         let mut runs: Vec<(u64, u64, bool)> = Vec::new();
-        let mut pfn = self.start_pfn;
-        while pfn < self.end_pfn.min(self.max_pfn()) {
-            let byte = self
-                .bitmap1_off
-                .checked_add(pfn / 8)
-                .and_then(|o| self.src.get(o, 1))
-                .map_or(0, |b| b[0]);
-            if byte == 0 && pfn % 8 == 0 {
-                pfn += 8;
-                continue;
+        let end = self.end_pfn.min(self.max_pfn());
+        let push = |runs: &mut Vec<(u64, u64, bool)>, pfn: u64| {
+            let dumped = self.bitmap2.get(pfn);
+            match runs.last_mut() {
+                Some(r) if r.1 == pfn && r.2 == dumped => r.1 = pfn + 1,
+                _ => runs.push((pfn, pfn + 1, dumped)),
             }
-            if byte & (1 << (pfn % 8)) != 0 {
-                let dumped = self.bitmap2.get(pfn);
-                match runs.last_mut() {
-                    Some(r) if r.1 == pfn && r.2 == dumped => r.1 = pfn + 1,
-                    _ => runs.push((pfn, pfn + 1, dumped)),
+        };
+        let mut byte_at = self.start_pfn / 8;
+        while byte_at.saturating_mul(8) < end {
+            let n = CHUNK.min((end - 1) / 8 + 1 - byte_at);
+            let off = self.bitmap1_off.checked_add(byte_at);
+            // A chunk that is not all in the file is read byte by byte (absent bytes are 0).
+            let chunk: Vec<u8> = match off.and_then(|o| self.src.get(o, n as usize)) {
+                Some(c) => c.into_owned(),
+                None => (0..n)
+                    .map(|i| {
+                        off.and_then(|o| o.checked_add(i))
+                            .and_then(|o| self.src.get(o, 1))
+                            .map_or(0, |b| b[0])
+                    })
+                    .collect(),
+            };
+            for (i, &byte) in chunk.iter().enumerate() {
+                if byte == 0 {
+                    continue;
+                }
+                let base = (byte_at + i as u64) * 8;
+                // Eight RAM pages all dumped or all excluded, continuing the last run.
+                let whole = byte == 0xff && base >= self.start_pfn && base + 8 <= end;
+                if let (true, Some(r)) = (whole, runs.last_mut()) {
+                    let dumped = match self.bitmap2.byte(base / 8) {
+                        0 => Some(false),
+                        0xff => Some(true),
+                        _ => None,
+                    };
+                    if r.1 == base && Some(r.2) == dumped {
+                        r.1 = base + 8;
+                        continue;
+                    }
+                }
+                for bit in 0..8 {
+                    let pfn = base + bit;
+                    if byte & (1 << bit) != 0 && pfn >= self.start_pfn && pfn < end {
+                        push(&mut runs, pfn);
+                    }
                 }
             }
-            pfn += 1;
+            byte_at += n;
         }
         if let Some(r) = runs.last_mut() {
             r.1 = r.1.min(self.end_pfn);

@@ -53,7 +53,7 @@ impl CfiTable {
                     if let Ok(fde) = partial.parse(DebugFrame::cie_from_offset) {
                         let start = fde.initial_address();
                         if start != 0 {
-                            fdes.push((start, start + fde.len(), off));
+                            fdes.push((start, start.saturating_add(fde.len()), off));
                         }
                     }
                 }

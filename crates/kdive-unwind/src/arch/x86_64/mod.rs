@@ -358,13 +358,13 @@ impl Unwinder {
             return Ok(None);
         }
         let read = |a: u64| env.read_u64(a).ok_or(StopReason::Unreadable(a));
-        let ret = read(bp + 8)?;
-        let mut regs = RegisterSet::pc_sp(ret, bp + 16);
+        let ret = read(bp.wrapping_add(8))?;
+        let mut regs = RegisterSet::pc_sp(ret, bp.wrapping_add(16));
         regs.set(Reg::Rbp, read(bp)?);
         Ok(Some(Frame {
             pc: ret,
-            sp: bp + 16,
-            slot: Some(bp + 8),
+            sp: bp.wrapping_add(16),
+            slot: Some(bp.wrapping_add(8)),
             interrupted: false,
             method: Method::FramePointer,
             stack: None,
