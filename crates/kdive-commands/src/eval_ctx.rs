@@ -13,12 +13,24 @@ pub struct EvalState {
     /// `$1` is `history[0]`.
     pub history: Vec<Value>,
     per_cpu: Option<Vec<u64>>,
+    /// Loaded modules' symbols (read on first use).
+    module_symbols: Option<Arc<kdive_debuginfo::SymbolTable>>,
 }
 
 impl EvalState {
     /// The kernel's type store (BTF, grown from DWARF when a vmlinux with DWARF is given).
     pub fn store(&mut self, k: &kdive_kernel::Kernel) -> Arc<TypeStore> {
         self.store.get_or_insert_with(|| k.types.clone()).clone()
+    }
+
+    /// Loaded modules' symbols, read from the dump on first use.
+    pub fn module_symbols(
+        &mut self,
+        k: &kdive_kernel::Kernel,
+    ) -> Arc<kdive_debuginfo::SymbolTable> {
+        self.module_symbols
+            .get_or_insert_with(|| Arc::new(kdive_kernel::stack::module_symbol_table(k)))
+            .clone()
     }
 
     fn per_cpu(&mut self, k: &kdive_kernel::Kernel) -> Vec<u64> {
@@ -43,7 +55,9 @@ pub fn with_eval_kernel<R>(
 ) -> R {
     let store = s.eval.store(&s.kernel);
     let per_cpu = s.eval.per_cpu(&s.kernel);
-    let target = KernelTarget::new(&s.kernel.mem, &s.kernel.symbols, &store, per_cpu);
+    let modules = s.eval.module_symbols(&s.kernel);
+    let mut target = KernelTarget::new(&s.kernel.mem, &s.kernel.symbols, &store, per_cpu);
+    target.module_symbols = Some(&modules);
     let ev = Evaluator::new(&target, &s.eval.history);
     f(&ev, &s.kernel)
 }

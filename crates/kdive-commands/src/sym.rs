@@ -30,7 +30,10 @@ fn sym_json(s: Symbol, off: u64) -> serde_json::Value {
 }
 
 pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
+    let modules = s.eval.module_symbols(&s.kernel);
     let syms = &s.kernel.symbols;
+    // The kernel's symbols first, then the loaded modules' (crash lists both).
+    let all = || syms.iter().chain(modules.iter());
     let usage = || CmdError::Usage("usage: sym [-l] | [-q STRING] | NAME|ADDR ...".into());
     let first = args.first().ok_or_else(usage)?;
     if first == "-l" || first == "-q" {
@@ -41,7 +44,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         };
         let mut text = String::new();
         let mut list = Vec::new();
-        for sym in syms.iter() {
+        for sym in all() {
             if pat.is_some_and(|p| !sym.name.contains(p)) {
                 continue;
             }
@@ -54,7 +57,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
     let mut text = String::new();
     let mut list = Vec::new();
     for a in args {
-        if let Some(sym) = syms.lookup(a) {
+        if let Some(sym) = syms.lookup(a).or_else(|| modules.lookup(a)) {
             text.push_str(&line(sym, 0));
             text.push('\n');
             list.push(sym_json(sym, 0));
@@ -64,7 +67,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         let addr = match u64::from_str_radix(hex, 16) {
             Ok(v) => v,
             Err(_) => {
-                let near = kdive_eval::suggest::closest(a, syms.iter().map(|s| s.name), 3);
+                let near = kdive_eval::suggest::closest(a, all().map(|s| s.name), 3);
                 return Err(CmdError::Usage(format!(
                     "sym: {a}: symbol not found{}",
                     if near.is_empty() {
@@ -75,7 +78,16 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
                 )));
             }
         };
-        match syms.lookup_addr(addr) {
+        // A module address lies past the kernel's last symbol: the module's own symbol wins
+        // when it covers the address.
+        let in_module = modules
+            .lookup_addr(addr)
+            .filter(|(m, off)| *off < m.size.max(1))
+            .filter(|(m, _)| {
+                syms.lookup_addr(addr)
+                    .map_or(true, |(k, _)| k.addr < m.addr)
+            });
+        match in_module.or_else(|| syms.lookup_addr(addr)) {
             Some((sym, off)) if sym.size == 0 || off < sym.size || off < 1 << 20 => {
                 text.push_str(&line(sym, off));
                 text.push('\n');

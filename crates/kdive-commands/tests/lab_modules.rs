@@ -90,6 +90,27 @@ fn module_race_debug_info() {
             run(&mut s, &qnapi),
             "$1 = {0x0, 0x0, 0x0, 0x0, 0x0, 0x0, 0x0, 0x0}\n"
         );
+        // Module globals, as crash prints them after mod -s: the module's kallsyms give the
+        // address, its DWARF the type (num_napi is 4: the lab loads the module without it).
+        let sym = run(&mut s, "sym num_napi");
+        assert!(sym.ends_with(" num_napi [kdive_race]\n"), "{sym}");
+        let p = run(&mut s, "p num_napi");
+        assert!(
+            p.starts_with("num_napi = $") && p.ends_with(" = 4\n"),
+            "{p}"
+        );
+        let at = sym.split_whitespace().next().unwrap();
+        assert_eq!(run(&mut s, &format!("sym {at}")), sym);
+        assert!(
+            run(&mut s, &format!("rd -32 {at} 1")).contains(":  00000004"),
+            "num_napi's word at {at}"
+        );
+        let dev = run(&mut s, "p kdive_race_dev");
+        assert!(
+            dev.starts_with("kdive_race_dev = $")
+                && dev.contains(" = (struct kdive_race_priv *) 0x"),
+            "{dev}"
+        );
         // Explicitly, as crash: mod -s NAME FILE, then its dis -l and ptype.
         run(&mut s, "mod -D");
         let table = run(&mut s, &format!("mod -s kdive_race {}", ko.display()));

@@ -36,6 +36,8 @@ pub trait Target {
 pub struct KernelTarget<'a> {
     pub mem: &'a KernelSpace,
     pub symbols: &'a SymbolTable,
+    /// Loaded modules' symbols, asked after the kernel's (`p num_napi` for a module global).
+    pub module_symbols: Option<&'a SymbolTable>,
     pub types: &'a TypeStore,
     /// `__per_cpu_offset[]` for each possible CPU.
     pub per_cpu_offsets: Vec<u64>,
@@ -62,6 +64,7 @@ impl<'a> KernelTarget<'a> {
         KernelTarget {
             mem,
             symbols,
+            module_symbols: None,
             types,
             per_cpu_offsets,
             per_cpu_range,
@@ -86,7 +89,10 @@ impl Target for KernelTarget<'_> {
     }
 
     fn symbol(&self, name: &str) -> Option<SymbolInfo> {
-        let s = self.symbols.lookup(name)?;
+        let s = self
+            .symbols
+            .lookup(name)
+            .or_else(|| self.module_symbols?.lookup(name))?;
         Some(SymbolInfo {
             name: s.name.to_string(),
             addr: s.addr,
@@ -98,16 +104,20 @@ impl Target for KernelTarget<'_> {
 
     fn symbol_at(&self, addr: u64) -> Option<(String, u64)> {
         let in_image = self.image.is_some_and(|(a, b)| addr >= a && addr < b);
-        let (s, off) = self.symbols.lookup_addr(addr)?;
-        if s.kind == SymbolKind::Absolute {
-            return None;
-        }
-        let sized = s.size != 0 && off < s.size;
-        if in_image || (s.module.is_some() && sized) {
-            Some((s.name.to_string(), off))
-        } else {
-            None
-        }
+        let named = |table: &SymbolTable| {
+            let (s, off) = table.lookup_addr(addr)?;
+            if s.kind == SymbolKind::Absolute {
+                return None;
+            }
+            let sized = s.size != 0 && off < s.size;
+            (in_image || (s.module.is_some() && sized)).then(|| (s.name.to_string(), off))
+        };
+        named(self.symbols).or_else(|| {
+            if in_image {
+                return None;
+            }
+            named(self.module_symbols?)
+        })
     }
 
     fn per_cpu_offset(&self, cpu: u32) -> Option<u64> {
@@ -119,6 +129,7 @@ impl Target for KernelTarget<'_> {
     }
 
     fn symbol_names(&self) -> Box<dyn Iterator<Item = &str> + '_> {
-        Box::new(self.symbols.iter().map(|s| s.name))
+        let modules = self.module_symbols.into_iter().flat_map(|t| t.iter());
+        Box::new(self.symbols.iter().chain(modules).map(|s| s.name))
     }
 }

@@ -168,7 +168,7 @@ impl StackContext {
             // and following it invents frames. Frame pointers only when there is no ORC.
             unwinder.methods.frame_pointer = false;
         }
-        let (modules, module_symbols, tables) = read_modules(k, format);
+        let (modules, module_symbols, tables) = read_modules(k, Some(format));
         for t in tables {
             unwinder.add_module_orc(t);
         }
@@ -485,8 +485,18 @@ fn orc_from_memory(k: &Kernel, format: OrcFormat) -> Result<OrcTable> {
     })
 }
 
-/// Every module on the `modules` list: name, core text, ORC table and symbols.
-fn read_modules(k: &Kernel, format: OrcFormat) -> (Vec<ModuleText>, SymbolTable, Vec<OrcTable>) {
+/// The symbols of every loaded module, from the kernel's own module symbol tables (what `p`
+/// and `sym` need; no unwind tables are read).
+pub fn module_symbol_table(k: &Kernel) -> SymbolTable {
+    read_modules(k, None).1
+}
+
+/// Every module on the `modules` list: name, core text, ORC table (when `format` is given)
+/// and symbols.
+fn read_modules(
+    k: &Kernel,
+    format: Option<OrcFormat>,
+) -> (Vec<ModuleText>, SymbolTable, Vec<OrcTable>) {
     let mut mods = Vec::new();
     let mut syms = Vec::new();
     let mut tables = Vec::new();
@@ -505,7 +515,7 @@ fn read_modules(k: &Kernel, format: OrcFormat) -> (Vec<ModuleText>, SymbolTable,
         };
         let text = module_text(k, m).unwrap_or((0, 0));
         let mut orc_entries = 0;
-        if let Some(t) = module_orc(k, m, &name, format) {
+        if let Some(t) = format.and_then(|f| module_orc(k, m, &name, f)) {
             orc_entries = t.len();
             tables.push(t);
         }
