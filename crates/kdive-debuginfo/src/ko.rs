@@ -10,6 +10,8 @@ use object::elf;
 use object::read::elf::{FileHeader, SectionHeader, Sym};
 use object::Endianness;
 
+use crate::kocompress::{unpack, KoCompression};
+
 type Header = elf::FileHeader64<Endianness>;
 
 /// Errors reading a `.ko`: the file and what was wrong.
@@ -100,6 +102,16 @@ impl KoFile {
             });
         }
         let data = std::fs::read(&path).map_err(io)?;
+        // Distributions install modules xz-, zstd- or gzip-compressed (.ko.xz, ...).
+        let data = match KoCompression::detect(&data) {
+            Some(kind) => {
+                unpack(kind, &data, MAX_KO_BYTES as usize).map_err(|what| KoError::Io {
+                    path: path.clone(),
+                    what,
+                })?
+            }
+            None => data,
+        };
         KoFile::parse(path, data)
     }
 
@@ -323,6 +335,14 @@ impl KoFile {
             }
         }
     }
+}
+
+/// Whether a file name is a module file: `.ko`, a separate `.ko.debug`, or a compressed
+/// `.ko.xz`/`.ko.zst`/`.ko.gz`.
+pub fn is_module_file_name(f: &str) -> bool {
+    [".ko", ".ko.debug", ".ko.xz", ".ko.zst", ".ko.gz"]
+        .iter()
+        .any(|ext| f.ends_with(ext))
 }
 
 /// The module name a file name implies: `kdive-race.ko.xz` → `kdive_race`.

@@ -8,6 +8,7 @@ pub mod dwarf;
 pub mod elf;
 pub mod kallsyms;
 pub mod ko;
+pub mod kocompress;
 pub mod store;
 pub mod symbols;
 pub mod types;

@@ -60,6 +60,13 @@ pub fn classify(path: &Path) -> Result<FileKind> {
             ))),
         };
     }
+    // A compressed module (`alx.ko.xz`) by name and magic: the .ko reader unpacks it.
+    let named_module = path
+        .file_name()
+        .is_some_and(|f| kdive_debuginfo::ko::is_module_file_name(&f.to_string_lossy()));
+    if named_module && kdive_debuginfo::kocompress::KoCompression::detect(head).is_some() {
+        return Ok(FileKind::Module);
+    }
     Err(err(
         "not a crash dump, vmlinux or kernel module (unknown file format)".into(),
     ))

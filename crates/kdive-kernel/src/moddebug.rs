@@ -7,7 +7,9 @@
 use crate::modules::Module;
 use crate::{AddrExt, Error, Kernel, Result};
 use kdive_debuginfo::dwarf::{DwarfInfo, DwarfLoader};
-use kdive_debuginfo::ko::{hex, module_name_of_path, parse_build_id_note, KoFile};
+use kdive_debuginfo::ko::{
+    hex, is_module_file_name, module_name_of_path, parse_build_id_note, KoFile,
+};
 use kdive_debuginfo::TypeLoader;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -252,7 +254,7 @@ impl Kernel {
     }
 
     /// For each wanted module name, the `.ko` files that may hold it: those given at start
-    /// first, then `dirs` searched recursively (uncompressed `.ko` and `.ko.debug` files).
+    /// first, then `dirs` searched recursively (`.ko`, `.ko.debug`, compressed `.ko.xz` & co.).
     pub fn find_module_files(
         &self,
         wanted: &[String],
@@ -288,7 +290,7 @@ impl Kernel {
                     }
                     let f = e.file_name();
                     let f = f.to_string_lossy();
-                    if !(f.ends_with(".ko") || f.ends_with(".ko.debug")) {
+                    if !is_module_file_name(&f) {
                         continue;
                     }
                     let n = module_name_of_path(&p);
@@ -346,7 +348,9 @@ impl Kernel {
             if let Ok(rd) = std::fs::read_dir(d) {
                 for e in rd.flatten() {
                     let p = e.path();
-                    if p.extension().is_some_and(|x| x == "ko") {
+                    if p.file_name()
+                        .is_some_and(|f| is_module_file_name(&f.to_string_lossy()))
+                    {
                         let n = module_name_of_path(&p);
                         if names.contains(&n) {
                             let v = found.entry(n).or_default();

@@ -109,7 +109,8 @@ pub struct DwarfInfo {
     lines: Mutex<lines::LineState>,
     path: PathBuf,
     // Keeps the mapping every `R` above borrows from alive; dropped last.
-    _elf: Arc<VmlinuxElf>,
+    /// (None for a module: its relocated sections are in `_owned`.)
+    _elf: Option<Arc<VmlinuxElf>>,
     /// Relocated section copies (modules) that `dwarf` borrows from.
     _owned: Vec<Vec<u8>>,
 }
@@ -183,7 +184,7 @@ impl DwarfInfo {
                         stats: None,
                         lines: Mutex::new(lines::LineState::default()),
                         path,
-                        _elf: elf,
+                        _elf: Some(elf),
                         _owned: Vec::new(),
                     })
                 }
@@ -218,7 +219,7 @@ impl DwarfInfo {
             stats: Some(built.stats),
             lines: Mutex::new(lines::LineState::default()),
             path,
-            _elf: elf,
+            _elf: Some(elf),
             _owned: Vec::new(),
         })
     }

@@ -4,9 +4,8 @@
 //! addresses in the dump; nothing is cached on disk (modules are small).
 
 use super::{cache, index, lines, DwarfError, DwarfInfo, IndexOrigin, Sections, R};
-use crate::elf::VmlinuxElf;
 use crate::ko::KoFile;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// The sections gimli and the indexer read.
@@ -96,10 +95,6 @@ impl DwarfInfo {
             path: path.clone(),
             what: format!("index: {e}"),
         })?;
-        let elf = VmlinuxElf::open_elf(&path).map_err(|e| DwarfError::Io {
-            path: path.clone(),
-            what: e.to_string(),
-        })?;
         Ok((
             DwarfInfo {
                 dwarf,
@@ -113,7 +108,7 @@ impl DwarfInfo {
                 stats: Some(built.stats),
                 lines: Mutex::new(lines::LineState::default()),
                 path,
-                _elf: Arc::new(elf),
+                _elf: None,
                 _owned: owned.into_iter().map(|(_, v)| v).collect(),
             },
             unresolved,
