@@ -23,9 +23,18 @@ pub const ELF_INCOMPLETE: u32 = 1;
 struct Phdr {
     p_type: u32,
     offset: u64,
+    vaddr: u64,
     paddr: u64,
     filesz: u64,
     memsz: u64,
+}
+
+/// Where a PT_LOAD puts physical memory in the kernel's address space (`p_vaddr` 0: not said).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadSegment {
+    pub vaddr: u64,
+    pub paddr: u64,
+    pub memsz: u64,
 }
 
 /// A parsed ELF vmcore over its bytes.
@@ -46,6 +55,8 @@ pub(crate) struct ElfBody {
     pub end_paddr: u64,
     /// Bytes of physical memory that have file data.
     pub present_bytes: u64,
+    /// The PT_LOADs' virtual and physical placement, in file order.
+    pub load_segments: Vec<LoadSegment>,
 }
 
 /// Checks the identification bytes: only little-endian ELF64 x86_64 cores are read.
@@ -109,6 +120,7 @@ impl ElfBody {
             .map(|p| Phdr {
                 p_type: le_u32(p, 0),
                 offset: le_u64(p, 8),
+                vaddr: le_u64(p, 16),
                 paddr: le_u64(p, 24),
                 filesz: le_u64(p, 32),
                 memsz: le_u64(p, 40),
@@ -161,9 +173,18 @@ impl ElfBody {
             .filter(|e| e.file.is_some())
             .map(|e| e.end - e.start)
             .sum();
+        let load_segments = segs
+            .iter()
+            .map(|p| LoadSegment {
+                vaddr: p.vaddr,
+                paddr: p.paddr,
+                memsz: p.memsz,
+            })
+            .collect();
         Ok(ElfBody {
             src,
             extents,
+            load_segments,
             loads: segs.len(),
             e_flags,
             filtered,

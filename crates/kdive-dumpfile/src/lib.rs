@@ -27,6 +27,7 @@ mod tests;
 #[cfg(test)]
 mod testutil;
 
+pub use elf::LoadSegment;
 pub use error::{Error, Result};
 pub use notes::{CpuRegisters, Notes, PrStatus, QemuCpuState};
 pub use ranges::{ExtentKind, PhysExtent};
@@ -405,6 +406,14 @@ impl Dump {
         match &self.body {
             Body::Elf(e) => e.present_bytes / self.header.page_size,
             Body::Kdump(k) => k.pages_present(),
+        }
+    }
+
+    /// An ELF dump's PT_LOAD placements (kernel text and direct map); empty for other formats.
+    pub fn load_segments(&self) -> &[LoadSegment] {
+        match &self.body {
+            Body::Elf(e) => &e.load_segments,
+            _ => &[],
         }
     }
 

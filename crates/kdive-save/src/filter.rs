@@ -1,7 +1,9 @@
 //! Pass one: decides, before any page is copied, which pages the output holds. RAM pages of
 //! the source form the 1st bitmap; the 2nd bitmap drops what the dump level excludes (from the
 //! kernel's `struct page`s) and what the source cannot provide (excluded, truncated).
-//! Zero pages are decided later, while copying: they stay in the 2nd bitmap (kdump format).
+//! Zero pages are decided later, while copying: they stay in the 2nd bitmap (kdump format);
+//! an ELF output, whose segment table is written first, drops them here in a read-only scan
+//! ([`exclude_zero_pages`]).
 
 use std::collections::BTreeMap;
 
@@ -30,6 +32,8 @@ pub struct FilterStats {
     pub unreadable: u64,
     /// Pages whose `struct page` could not be read (kept).
     pub undecided: u64,
+    /// Zero pages dropped before copying (`--elf` at a level with bit 1).
+    pub zero: u64,
     /// Why filtering by `struct page` was not possible, if it was not.
     pub no_mem_map: Option<String>,
 }
@@ -179,4 +183,33 @@ fn exclude_by_mem_map(
             pfn += 1;
         }
     }
+}
+
+/// Pages read per window of the zero-page scan.
+const ZERO_SCAN_PAGES: u64 = 256;
+
+/// Clears the kept pages that hold only zero bytes (dump level bit 1, for an ELF output whose
+/// segments must be known before the first page is written); returns how many. A window that
+/// cannot be read is left as it is (the copy reports it).
+pub fn exclude_zero_pages(src: &SourceDump, plan: &mut Plan) -> u64 {
+    let ps = src.page_size;
+    let runs: Vec<(u64, u64)> = plan.keep.runs().collect();
+    let mut zero = 0;
+    for (start, end) in runs {
+        let mut pfn = start;
+        while pfn < end {
+            let n = (end - pfn).min(ZERO_SCAN_PAGES);
+            if let Ok(w) = src.read_window(pfn, n) {
+                for (i, page) in w.bytes().chunks_exact(ps as usize).enumerate() {
+                    if crate::pipeline::is_zero(page) {
+                        plan.keep.set(pfn + i as u64, false);
+                        zero += 1;
+                    }
+                }
+            }
+            pfn += n;
+        }
+    }
+    plan.stats.zero += zero;
+    zero
 }

@@ -52,7 +52,7 @@ pub fn jobs(runs: impl Iterator<Item = (u64, u64)>) -> Vec<Job> {
     v
 }
 
-fn is_zero(page: &[u8]) -> bool {
+pub(crate) fn is_zero(page: &[u8]) -> bool {
     let (pre, mid, post) = unsafe { page.align_to::<u64>() };
     pre.iter().all(|&b| b == 0) && mid.iter().all(|&w| w == 0) && post.iter().all(|&b| b == 0)
 }

@@ -82,10 +82,10 @@ pub fn summary(
 ) -> String {
     let ex = |c: PageClass| f.excluded.get(&c).copied().unwrap_or(0);
     let mut s = format!(
-        "kdive save: {} RAM pages, {} read; excluded: zero {} (shared), cache {}, private cache {}, user {}, free {}",
+        "kdive save: {} RAM pages, {} read; excluded: zero {}, cache {}, private cache {}, user {}, free {}",
         f.ram,
         pages_read,
-        zero,
+        zero + f.zero,
         ex(PageClass::Cache),
         ex(PageClass::CachePrivate),
         ex(PageClass::User),

@@ -76,7 +76,10 @@ pub fn save(o: &Options) -> Result<Outcome> {
         },
         None => None,
     };
-    let plan = filter::plan(&src, ks.as_ref(), DumpLevel(o.level));
+    let mut plan = filter::plan(&src, ks.as_ref(), DumpLevel(o.level));
+    if o.elf && DumpLevel(o.level).has(DumpLevel::ZERO) {
+        filter::exclude_zero_pages(&src, &mut plan);
+    }
     if let Some(why) = &plan.stats.no_mem_map {
         warnings.push(format!(
             "dump level {} needs the kernel's mem_map ({why}); applied level {} instead",

@@ -235,7 +235,7 @@ fn crash_sys(crash: &Path, vmlinux: &Path, dump: &Path) -> std::thread::JoinHand
     })
 }
 
-/// crash `sys` on kdive's zstd/zlib/lzo `-d 31` outputs of one kernel's capture answers like
+/// crash `sys` on kdive's zstd/zlib/lzo/ELF `-d 31` outputs of one kernel's capture answers like
 /// on makedumpfile's `-c -d 31` output (the lab's recorded peer output when present).
 fn crash_sys_check(series: &str) {
     let test = format!("crash_sys_{series}");
@@ -263,13 +263,15 @@ fn crash_sys_check(series: &str) {
     } else {
         Some(crash_sys(&crash, &vml, &cap.join("kdump-zlib-d31")))
     };
-    for c in ["zstd", "zlib", "lzo"] {
+    for c in ["zstd", "zlib", "lzo", "elf"] {
         let out = dir.path().join(c);
-        save_ok(
-            &["-d", "31", "--compress", c],
-            &cap.join("vmcore.elf"),
-            &out,
-        );
+        // --elf: a filtered ELF vmcore placed as the source's PT_LOADs (kernel text included).
+        let args: &[&str] = if c == "elf" {
+            &["-d", "31", "--elf"]
+        } else {
+            &["-d", "31", "--compress", c]
+        };
+        save_ok(args, &cap.join("vmcore.elf"), &out);
         runs.push((c, crash_sys(&crash, &vml, &out)));
     }
     let want = match reference {
