@@ -33,15 +33,25 @@ fn exception(bt: &str) -> Option<(String, std::collections::BTreeMap<String, u64
     Some((rip, regs))
 }
 
-#[test]
-fn faulting_instruction_names_the_null_pointer() {
-    let Some(lab) = lab_dir() else { return };
-    let caps: Vec<Capture> = captures(&lab)
+/// The lab's module-race captures (with their `kdive_race.ko` when `with_ko`); says SKIP when
+/// there are none.
+fn module_race_captures(lab: &std::path::Path, with_ko: bool) -> Vec<Capture> {
+    let caps: Vec<Capture> = captures(lab)
         .into_iter()
-        .filter(|c| c.scenario() == "module-race" && c.dir.join("kdive_race.ko").is_file())
+        .filter(|c| c.scenario() == "module-race")
+        .filter(|c| !with_ko || c.dir.join("kdive_race.ko").is_file())
         .collect();
     if caps.is_empty() {
         eprintln!("SKIP: no module-race captures in {}", lab.display());
+    }
+    caps
+}
+
+#[test]
+fn faulting_instruction_names_the_null_pointer() {
+    let Some(lab) = lab_dir() else { return };
+    let caps = module_race_captures(&lab, true);
+    if caps.is_empty() {
         return;
     }
     for cap in &caps {
@@ -102,12 +112,8 @@ fn module_source_dir() -> std::path::PathBuf {
 #[test]
 fn dis_s_lists_the_faulting_line_like_crash() {
     let Some(lab) = lab_dir() else { return };
-    let caps: Vec<Capture> = captures(&lab)
-        .into_iter()
-        .filter(|c| c.scenario() == "module-race" && c.dir.join("kdive_race.ko").is_file())
-        .collect();
+    let caps = module_race_captures(&lab, true);
     if caps.is_empty() {
-        eprintln!("SKIP: no module-race captures in {}", lab.display());
         return;
     }
     let src_dir = module_source_dir();
@@ -204,12 +210,8 @@ fn disassemble_m_groups_like_gdb() {
         eprintln!("SKIP: no gdb");
         return;
     };
-    let caps: Vec<Capture> = captures(&lab)
-        .into_iter()
-        .filter(|c| c.scenario() == "module-race" && c.dir.join("kdive_race.ko").is_file())
-        .collect();
+    let caps = module_race_captures(&lab, true);
     if caps.is_empty() {
-        eprintln!("SKIP: no module-race captures in {}", lab.display());
         return;
     }
     let src_dir = module_source_dir();
@@ -274,12 +276,8 @@ fn disassemble_m_groups_like_gdb() {
 #[test]
 fn stack_slots_through_orc() {
     let Some(lab) = lab_dir() else { return };
-    let caps: Vec<Capture> = captures(&lab)
-        .into_iter()
-        .filter(|c| c.scenario() == "module-race")
-        .collect();
+    let caps = module_race_captures(&lab, false);
     if caps.is_empty() {
-        eprintln!("SKIP: no module-race captures in {}", lab.display());
         return;
     }
     for cap in &caps {
