@@ -226,11 +226,12 @@ fn load_from_vmlinux(
             });
         }
     }
-    let cache_dir = IndexOptions::default().cache_dir;
+    let opts = IndexOptions::default();
+    let cache_dir = opts.cache_dir.clone();
     // The symbol table and the DWARF index are independent: read them side by side (each is
     // mapped from the cache, or built — the DWARF index in parallel — and cached).
     let (symbols, dwarf) = std::thread::scope(|scope| {
-        let dwarf = scope.spawn(|| DwarfInfo::open(elf.clone(), &IndexOptions::default()));
+        let dwarf = scope.spawn(|| DwarfInfo::open(elf.clone(), &opts));
         let symbols = elf.symbols_cached(kaslr, cache_dir.as_deref());
         (symbols, dwarf.join())
     });
