@@ -345,23 +345,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Maps the cache file for `key`, or builds the tables with `build`, keeps them (best effort)
 /// and returns them in memory. The second value says why a cache file was not used and whether
-/// writing a new one failed, for the "sources in use" line.
-pub fn load_or_build(
+/// writing a new one failed, for the "sources in use" line. A failed build writes nothing.
+pub fn load_or_build<E>(
     dir: Option<&Path>,
     format: &CacheFormat,
     key: &CacheKey,
-    build: impl FnOnce() -> Vec<Vec<u8>>,
-) -> (CacheBuf, CacheOutcome) {
+    build: impl FnOnce() -> Result<Vec<Vec<u8>>, E>,
+) -> Result<(CacheBuf, CacheOutcome), E> {
     let path = dir.map(|d| cache_path(d, format, key));
     let mut rejected = None;
     if let Some(p) = &path {
         match CacheBuf::open(p, format, key) {
-            Ok(buf) => return (buf, CacheOutcome::Mapped),
+            Ok(buf) => return Ok((buf, CacheOutcome::Mapped)),
             Err(CacheReject::Missing) => {}
             Err(e) => rejected = Some(e),
         }
     }
-    let tables = build();
+    let tables = build()?;
     let refs: Vec<&[u8]> = tables.iter().map(|t| t.as_slice()).collect();
     let bytes = serialize(format, key, &refs);
     drop(tables);
@@ -375,13 +375,13 @@ pub fn load_or_build(
         // serialize() and validate() agree by construction; say so if they ever do not.
         Err(e) => unreachable!("a freshly serialised cache file failed validation: {e}"),
     };
-    (
+    Ok((
         buf,
         CacheOutcome::Built {
             rejected,
             write_error,
         },
-    )
+    ))
 }
 
 /// Where a [`CacheBuf`] came from.
@@ -426,9 +426,13 @@ mod tests {
             CacheBuf::open(&p, &FMT, &k).err(),
             Some(CacheReject::Missing)
         );
+        let failed: Result<_, &str> = load_or_build(Some(dir.path()), &FMT, &k, || Err("bad"));
+        assert_eq!(failed.err(), Some("bad"));
+        assert!(!p.exists(), "a failed build leaves no file");
         let (buf, how) = load_or_build(Some(dir.path()), &FMT, &k, || {
-            vec![b"hello".to_vec(), vec![1, 2, 3, 4, 5, 6, 7, 8, 9]]
-        });
+            Ok::<_, ()>(vec![b"hello".to_vec(), vec![1, 2, 3, 4, 5, 6, 7, 8, 9]])
+        })
+        .unwrap();
         assert!(matches!(
             how,
             CacheOutcome::Built {
@@ -437,7 +441,8 @@ mod tests {
             }
         ));
         assert!(!buf.is_mapped());
-        let (buf, how) = load_or_build(Some(dir.path()), &FMT, &k, || unreachable!());
+        let (buf, how) =
+            load_or_build::<()>(Some(dir.path()), &FMT, &k, || unreachable!()).unwrap();
         assert_eq!(how, CacheOutcome::Mapped);
         assert_eq!(buf.table(0), b"hello");
         assert_eq!(buf.table(1), &[1, 2, 3, 4, 5, 6, 7, 8, 9]);

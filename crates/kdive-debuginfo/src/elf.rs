@@ -288,29 +288,14 @@ impl VmlinuxElf {
             path: self.path.clone(),
             source,
         })?;
-        let mut failed = None;
         let (buf, outcome) =
             crate::cachefile::load_or_build(cache_dir, &SYMBOL_CACHE, &key, || {
-                match self.symbol_builder() {
-                    Ok(b) => b.into_tables(0).into(),
-                    Err(e) => {
-                        failed = Some(e);
-                        vec![
-                            Vec::new(),
-                            Vec::new(),
-                            Vec::new(),
-                            0u64.to_le_bytes().to_vec(),
-                        ]
-                    }
-                }
-            });
-        if let Some(e) = failed {
-            return Err(e);
-        }
+                Ok(self.symbol_builder()?.into_tables(0).into())
+            })?;
         match SymbolTable::from_parts(Arc::new(Backing::Cached(buf)), kaslr_offset) {
             Ok(t) => Ok((t, outcome)),
             // A file that passed its checksum but is not a usable table, or an offset that
-            // reorders symbols (an absolute symbol among relocated ones): build in memory.
+            // wraps an address past 2^64: build in memory for this offset.
             Err(_) => Ok((self.symbols(kaslr_offset)?, outcome)),
         }
     }
