@@ -171,10 +171,12 @@ pub fn serialize(format: &CacheFormat, key: &CacheKey, tables: &[&[u8]]) -> Vec<
     b
 }
 
-fn rd_u32(b: &[u8], at: usize) -> u32 {
+/// Little-endian u32 at byte `at` of a cache table (callers checked the bounds).
+pub(crate) fn rd_u32(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
-fn rd_u64(b: &[u8], at: usize) -> u64 {
+/// Little-endian u64 at byte `at` of a cache table (callers checked the bounds).
+pub(crate) fn rd_u64(b: &[u8], at: usize) -> u64 {
     let mut a = [0u8; 8];
     a.copy_from_slice(&b[at..at + 8]);
     u64::from_le_bytes(a)

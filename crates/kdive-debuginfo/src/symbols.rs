@@ -5,7 +5,7 @@
 //! (record indices sorted by name) and one string blob — so the same reader serves a table
 //! built in memory and one mapped from a cache file ([`crate::symcache`]) without copying a name.
 
-use crate::cachefile::CacheBuf;
+use crate::cachefile::{rd_u32, rd_u64, CacheBuf};
 use std::sync::Arc;
 
 /// What kind of thing a symbol names, as `nm`/kallsyms letters say it.
@@ -337,15 +337,6 @@ impl Default for SymbolTable {
     }
 }
 
-fn u64_at(b: &[u8], at: usize) -> u64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[at..at + 8]);
-    u64::from_le_bytes(a)
-}
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
 impl SymbolTable {
     fn empty() -> SymbolTable {
         SymbolTable {
@@ -388,7 +379,7 @@ impl SymbolTable {
             return Err(BadTable("table sizes are not whole records"));
         }
         let n = records.len() / RECORD;
-        let main = u64_at(backing.runs(), 0);
+        let main = rd_u64(backing.runs(), 0);
         if main > n as u64 {
             return Err(BadTable("the run split lies past the records"));
         }
@@ -403,8 +394,8 @@ impl SymbolTable {
         let mut prev = 0;
         for i in 0..n {
             let r = &records[i * RECORD..(i + 1) * RECORD];
-            let name_end = u32_at(r, 16) as usize + usize::from(u16::from_le_bytes([r[24], r[25]]));
-            let module_off = u32_at(r, 20);
+            let name_end = rd_u32(r, 16) as usize + usize::from(u16::from_le_bytes([r[24], r[25]]));
+            let module_off = rd_u32(r, 20);
             if name_end > strings.len()
                 || (module_off != NO_MODULE
                     && module_off as usize + usize::from(r[26]) > strings.len())
@@ -417,14 +408,14 @@ impl SymbolTable {
             }
             prev = addr;
         }
-        if (0..n).any(|i| u32_at(by_name, i * 4) as usize >= n) {
+        if (0..n).any(|i| rd_u32(by_name, i * 4) as usize >= n) {
             return Err(BadTable("name order names a record that does not exist"));
         }
         Ok(t)
     }
 
     fn addr_of(&self, r: &[u8]) -> u64 {
-        let addr = u64_at(r, 0);
+        let addr = rd_u64(r, 0);
         if r[28] & FLAG_RELOCATED != 0 {
             addr.wrapping_add(self.bias)
         } else {
@@ -440,7 +431,7 @@ impl SymbolTable {
     fn name_bytes(&self, i: usize) -> &[u8] {
         let r = self.record(i);
         let (_, _, strings) = self.backing.tables();
-        let off = u32_at(r, 16) as usize;
+        let off = rd_u32(r, 16) as usize;
         &strings[off..off + usize::from(u16::from_le_bytes([r[24], r[25]]))]
     }
 
@@ -449,14 +440,14 @@ impl SymbolTable {
         let (_, _, strings) = self.backing.tables();
         let text =
             |off: usize, len: usize| std::str::from_utf8(&strings[off..off + len]).unwrap_or("?");
-        let module_off = u32_at(r, 20);
+        let module_off = rd_u32(r, 20);
         Symbol {
             name: text(
-                u32_at(r, 16) as usize,
+                rd_u32(r, 16) as usize,
                 usize::from(u16::from_le_bytes([r[24], r[25]])),
             ),
             addr: self.addr_of(r),
-            size: u64_at(r, 8),
+            size: rd_u64(r, 8),
             kind: SymbolKind::from_code(r[27]),
             global: r[28] & FLAG_GLOBAL != 0,
             module: (module_off != NO_MODULE)
@@ -467,7 +458,7 @@ impl SymbolTable {
     /// The record index at name-order position `pos`.
     fn by_name(&self, pos: usize) -> usize {
         let (_, order, _) = self.backing.tables();
-        u32_at(order, pos * 4) as usize
+        rd_u32(order, pos * 4) as usize
     }
 
     pub fn len(&self) -> usize {
