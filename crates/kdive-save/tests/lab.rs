@@ -9,41 +9,28 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use kdive_dumpfile::{Dump, ExtentKind};
+use kdive_lab::{capture_dirs, lab_dir, manifest};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kdive-save");
-
-fn lab_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("KDIVE_LAB_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(std::env::var_os("HOME")?).join(".cache/kdive/lab"),
-    };
-    dir.is_dir().then_some(dir)
-}
 
 /// The `sysrq` capture of each kernel series (`6.1`, `6.12`) present in the lab.
 fn captures(test: &str) -> Vec<(String, PathBuf)> {
     let Some(lab) = lab_dir() else {
-        eprintln!("note: {test}: no lab dir ($KDIVE_LAB_DIR or ~/.cache/kdive/lab); skipping");
+        eprintln!("note: {test}: no lab; skipping");
         return Vec::new();
     };
-    let mut v = Vec::new();
-    for e in std::fs::read_dir(&lab).into_iter().flatten().flatten() {
-        let cap = e.path().join("sysrq");
-        if cap.join("vmcore.elf").is_file() && cap.join("MANIFEST").is_file() {
-            v.push((e.file_name().to_string_lossy().into_owned(), cap));
-        }
-    }
-    v.sort();
+    let v: Vec<(String, PathBuf)> = capture_dirs(&lab)
+        .into_iter()
+        .filter(|c| c.file_name().is_some_and(|n| n == "sysrq"))
+        .filter_map(|c| {
+            let release = c.parent()?.file_name()?.to_string_lossy().into_owned();
+            Some((release, c))
+        })
+        .collect();
     if v.is_empty() {
         eprintln!("note: {test}: no sysrq capture with vmcore.elf in the lab; skipping");
     }
     v
-}
-
-fn manifest(cap: &Path, key: &str) -> Option<String> {
-    let m = std::fs::read_to_string(cap.join("MANIFEST")).ok()?;
-    m.lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_string))
 }
 
 fn vmlinux(cap: &Path) -> Option<PathBuf> {
