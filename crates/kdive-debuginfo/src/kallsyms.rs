@@ -539,37 +539,9 @@ mod tests {
         "qemu-kdump-zlib",
     ];
 
-    /// Dumps under $KDIVE_LAB_DIR or ~/.cache/kdive/lab/<release>/<scenario>/.
+    /// The lab's dumps in these formats (none without a lab).
     fn lab_dumps() -> Vec<std::path::PathBuf> {
-        let root = match (std::env::var_os("KDIVE_LAB_DIR"), std::env::var_os("HOME")) {
-            (Some(d), _) => std::path::PathBuf::from(d),
-            (None, Some(h)) => std::path::PathBuf::from(h).join(".cache/kdive/lab"),
-            (None, None) => return Vec::new(),
-        };
-        let list = |p: &std::path::Path| -> Vec<std::path::PathBuf> {
-            let mut v: Vec<_> = std::fs::read_dir(p)
-                .into_iter()
-                .flatten()
-                .flatten()
-                .map(|e| e.path())
-                .collect();
-            v.sort();
-            v
-        };
-        let mut found = Vec::new();
-        for release in list(&root) {
-            // `<scenario>.tmp` is a capture still being written.
-            for scenario in list(&release)
-                .into_iter()
-                .filter(|p| !p.to_string_lossy().ends_with(".tmp"))
-            {
-                found.extend(list(&scenario).into_iter().filter(|f| {
-                    let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                    f.is_file() && LAB_FORMATS.contains(&name)
-                }));
-            }
-        }
-        found
+        kdive_lab::dump_files(&LAB_FORMATS)
     }
 
     #[test]

@@ -29,10 +29,7 @@ impl PhysMem for Patched {
 }
 
 fn lab_dump() -> Option<PathBuf> {
-    let lab = std::env::var_os("KDIVE_LAB_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/kdive/lab")))?;
-    let p = lab.join("6.1.0-56-cloud-amd64/module-race/vmcore.elf");
+    let p = kdive_lab::lab_dir()?.join("6.1.0-56-cloud-amd64/module-race/vmcore.elf");
     if p.is_file() {
         Some(p)
     } else {

@@ -24,37 +24,7 @@ const LAB_FORMATS: [&str; 5] = [
 ];
 
 fn lab_dumps() -> Vec<PathBuf> {
-    let root = match std::env::var_os("KDIVE_LAB_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => match std::env::var_os("HOME") {
-            Some(h) => PathBuf::from(h).join(".cache/kdive/lab"),
-            None => return Vec::new(),
-        },
-    };
-    let mut found = Vec::new();
-    let dirs = |p: &PathBuf| -> Vec<PathBuf> {
-        let Ok(rd) = std::fs::read_dir(p) else {
-            return Vec::new();
-        };
-        let mut v: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-        v.sort();
-        v
-    };
-    for release in dirs(&root).into_iter().filter(|p| p.is_dir()) {
-        // `<scenario>.tmp` is a capture still being written.
-        for scenario in dirs(&release)
-            .into_iter()
-            .filter(|p| p.is_dir() && !p.to_string_lossy().ends_with(".tmp"))
-        {
-            for file in dirs(&scenario) {
-                let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                if LAB_FORMATS.contains(&name) && file.is_file() {
-                    found.push(file);
-                }
-            }
-        }
-    }
-    found
+    kdive_lab::dump_files(&LAB_FORMATS)
 }
 
 #[test]

@@ -43,6 +43,19 @@ pub fn capture_dirs(lab: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The dump files of every complete capture whose names are in `formats` (`vmcore.elf`,
+/// `kdump-zlib-d31`, ...), capture by capture in `formats` order; empty without a lab.
+pub fn dump_files(formats: &[&str]) -> Vec<PathBuf> {
+    let Some(lab) = lab_dir() else {
+        return Vec::new();
+    };
+    capture_dirs(&lab)
+        .into_iter()
+        .flat_map(|cap| formats.iter().map(move |f| cap.join(f)))
+        .filter(|p| p.is_file())
+        .collect()
+}
+
 /// The value of `key=` in a capture's MANIFEST.
 pub fn manifest(cap: &Path, key: &str) -> Option<String> {
     let text = std::fs::read_to_string(cap.join("MANIFEST")).ok()?;
