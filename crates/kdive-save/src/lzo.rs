@@ -29,6 +29,24 @@ fn hash(v: u32) -> usize {
     (v.wrapping_mul(0x9E37_79B1) >> (32 - HASH_BITS)) as usize
 }
 
+/// How many leading bytes `a` and `b` share, eight at a time.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let mut k = 0;
+    while k + 8 <= n {
+        let x = u64::from_le_bytes(a[k..k + 8].try_into().unwrap_or([0; 8]))
+            ^ u64::from_le_bytes(b[k..k + 8].try_into().unwrap_or([0; 8]));
+        if x != 0 {
+            return k + (x.trailing_zeros() / 8) as usize;
+        }
+        k += 8;
+    }
+    while k < n && a[k] == b[k] {
+        k += 1;
+    }
+    k
+}
+
 /// Appends a length continued in extra bytes (each zero byte adds 255); `n >= 1`.
 fn extended(out: &mut Vec<u8>, mut n: usize) {
     while n > 255 {
@@ -64,10 +82,7 @@ impl LzoCompressor {
                 continue;
             }
             let m = cand - 1;
-            let mut len = MIN_MATCH;
-            while i + len < n && src[m + len] == src[i + len] {
-                len += 1;
-            }
+            let len = MIN_MATCH + common_prefix(&src[m + MIN_MATCH..], &src[i + MIN_MATCH..]);
             self.literals(src, lit_start, i, &mut last_match, out);
             self.emit_match(i - m, len, &mut last_match, out);
             // Index a few positions inside the match.
