@@ -64,6 +64,9 @@ kdive_save_capture() {
 		die "$rel/$scn: kdive save in the capture kernel failed (qemu rc=$rc; see $out)"
 	fi
 	rm -f "$dir/$KDIVE_SAVE_FILE"
+	# Peer outputs recorded for the previous file describe another boot: drop them (the next
+	# `lab.sh peers --missing` records them again for this file).
+	rm -f "$dir/peers/"*".$KDIVE_SAVE_FILE.txt" "$dir/peers/"*"-$KDIVE_SAVE_FILE.json"
 	makedumpfile -R "$dir/$KDIVE_SAVE_FILE" <"$raw" >>"$LOGS/makedumpfile.log" 2>&1 ||
 		{ rm -f "$raw"; die "$rel/$scn: makedumpfile -R of kdive save's stream failed"; }
 	rm -f "$raw"

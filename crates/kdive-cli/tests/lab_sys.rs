@@ -179,8 +179,20 @@ fn crash802_sys(cap: &Capture, label: &str, files: &[std::path::PathBuf]) -> Opt
         }
     }
     let cached = cap.dir.join("peers").join(format!("crash-sys.{label}.txt"));
-    if let Ok(t) = std::fs::read_to_string(&cached) {
-        return Some(t);
+    // Kept output is used only while it is newer than the dump (a recaptured file, such as
+    // `lab.sh kdive-save`'s, is another boot).
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let fresh = match (
+        modified(&cached),
+        files.iter().filter_map(|f| modified(f)).max(),
+    ) {
+        (Some(c), Some(d)) => c >= d,
+        _ => false,
+    };
+    if fresh {
+        if let Ok(t) = std::fs::read_to_string(&cached) {
+            return Some(t);
+        }
     }
     let crash = which("crash")?;
     let mut cmd = std::process::Command::new("timeout");
