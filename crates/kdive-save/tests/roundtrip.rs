@@ -232,6 +232,23 @@ fn not_a_dump_is_one_line_naming_it() {
     assert!(!dir.path().join("out").exists());
 }
 
+/// `kdive save -d 31 --compress lzo` on two threads, quietly: the fuzz-find replays.
+fn lzo_d31(source: std::path::PathBuf, dest: std::path::PathBuf) -> Options {
+    Options {
+        source,
+        dest,
+        level: 31,
+        codec: Codec::Lzo,
+        elf: false,
+        flat: false,
+        dump_dmesg: false,
+        dmesg_no_caller: false,
+        threads: 2,
+        force: false,
+        quiet: true,
+    }
+}
+
 /// Fuzz find (save_any_dump, timeout): a 64 KiB ELF whose PT_LOAD claims ~560 GB of file
 /// bytes (3 TB in memory) past the end of the file. The unreadable stretch is marked in one
 /// step instead of page by page; the save ends in well under a second.
@@ -245,19 +262,7 @@ fn terabyte_segment_past_the_end_is_not_walked_page_by_page() {
     )
     .unwrap();
     let t0 = std::time::Instant::now();
-    let _ = save(&Options {
-        source: src,
-        dest: dir.path().join("out"),
-        level: 31,
-        codec: Codec::Lzo,
-        elf: false,
-        flat: false,
-        dump_dmesg: false,
-        dmesg_no_caller: false,
-        threads: 2,
-        force: false,
-        quiet: true,
-    });
+    let _ = save(&lzo_d31(src, dir.path().join("out")));
     assert!(
         t0.elapsed() < std::time::Duration::from_secs(10),
         "{:?}",
@@ -280,19 +285,7 @@ fn extents_of_a_sparse_huge_bitmap_are_quick() {
     .unwrap();
     let dest = dir.path().join("out");
     let t0 = std::time::Instant::now();
-    let out = save(&Options {
-        source: src,
-        dest: dest.clone(),
-        level: 31,
-        codec: Codec::Lzo,
-        elf: false,
-        flat: false,
-        dump_dmesg: false,
-        dmesg_no_caller: false,
-        threads: 2,
-        force: false,
-        quiet: true,
-    });
+    let out = save(&lzo_d31(src, dest.clone()));
     let t_save = t0.elapsed();
     if let Ok(o) = out {
         if o.incomplete.is_none() {
