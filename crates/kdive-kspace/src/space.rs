@@ -118,15 +118,25 @@ impl KernelSpace {
                 page_size: self.arch.page_size(),
             });
         }
-        let mask = self.arch.page_size() - 1;
+        let base = self.arch.page_size();
+        let mask = base - 1;
         if let Some(pa_page) = self.cache.get(va & !mask) {
             return Ok(Translation {
                 pa: pa_page | (va & mask),
-                page_size: self.arch.page_size(),
+                page_size: base,
             });
         }
+        if let Some((pa, page_size)) = self.cache.get_large(va) {
+            return Ok(Translation { pa, page_size });
+        }
+        self.cache.record_miss();
         let t = self.arch.walk(&*self.mem, &layout, va)?;
-        self.cache.insert(va & !mask, t.pa & !mask);
+        if t.page_size > base && t.page_size.is_power_of_two() {
+            let m = t.page_size - 1;
+            self.cache.insert_large(va & !m, t.pa & !m, t.page_size);
+        } else {
+            self.cache.insert(va & !mask, t.pa & !mask);
+        }
         Ok(t)
     }
 
@@ -339,6 +349,27 @@ mod tests {
         let s = ks.cache_stats();
         assert_eq!(s.misses, 1);
         assert_eq!(s.hits, 9);
+    }
+
+    #[test]
+    fn a_huge_page_is_walked_once() {
+        let mut m = SynthMem::new(8 << 20, 1 << 20, false);
+        let va = 0xffff_ea00_0000_0000u64;
+        m.map(va, 0x40_0000, 0x20_0000);
+        m.write_u64(0x40_0000 + 0x1f_f000, 0x5a5a);
+        let ks = m.into_space();
+        for page in 0..512u64 {
+            assert_eq!(
+                ks.vtop(va + page * 0x1000 + 8).unwrap(),
+                0x40_0000 + page * 0x1000 + 8
+            );
+        }
+        assert_eq!(ks.read_u64(va + 0x1f_f000).unwrap(), 0x5a5a);
+        let s = ks.cache_stats();
+        assert_eq!(s.misses, 1, "{s:?}");
+        assert_eq!(s.entries, 1);
+        // Outside the huge page: not a hit.
+        assert!(ks.vtop(va + 0x20_0000).is_err());
     }
 
     #[test]

@@ -70,12 +70,23 @@ pub struct PageCompressor {
 /// zstd level: 1 is what makedumpfile uses; per 4 KiB page, 3 costs little more and is smaller.
 const ZSTD_LEVEL: i32 = 1;
 
+/// A zstd context for single pages: no content size in the frame header (the page descriptor
+/// and the reader's buffer already say 4 KiB), which saves a byte or two per page.
+fn zstd_compressor() -> zstd::bulk::Compressor<'static> {
+    use zstd::zstd_safe::CParameter;
+    let mut c = zstd::bulk::Compressor::new(ZSTD_LEVEL).expect("zstd context");
+    let _ = c.set_parameter(CParameter::ContentSizeFlag(false));
+    if let Ok(mm) = std::env::var("KDIVE_MM") {
+        let _ = c.set_parameter(CParameter::MinMatch(mm.parse().unwrap()));
+    }
+    c
+}
+
 impl PageCompressor {
     pub fn new(codec: Codec) -> PageCompressor {
         PageCompressor {
             codec,
-            zstd: (codec == Codec::Zstd)
-                .then(|| zstd::bulk::Compressor::new(ZSTD_LEVEL).expect("zstd context")),
+            zstd: (codec == Codec::Zstd).then(zstd_compressor),
             zlib: (codec == Codec::Zlib)
                 .then(|| flate2::Compress::new(flate2::Compression::fast(), true)),
             lzo: (codec == Codec::Lzo).then(crate::lzo::LzoCompressor::new),
