@@ -6,6 +6,11 @@
 # A target is "flat" when libFuzzer's edge coverage (`cov:`) has not grown for PLATEAU_MIN
 # minutes (default 10); a run is cut at CAP_MIN minutes (default 45) and then reported as
 # "still growing". Binaries must be built first (`cd fuzz && cargo +nightly fuzz build`).
+#
+# libFuzzer's -timeout counts wall-clock time, so a fuzzer starved of CPU (run at nice 19 beside
+# a build) can report a "timeout" on an input that is fast. Every timeout input is therefore
+# replayed alone: if it finishes within a second it is recorded as starvation, removed, and the
+# run resumes on the same corpus; a real hang stops the target and is reported as a finding.
 # One line per target goes to stdout (a README table row); full logs to fuzz/logs/TARGET.log.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -21,30 +26,47 @@ for t in "$@"; do
   mkdir -p "corpus/$t" "artifacts/$t"
   log=logs/$t.log
   : >"$log"
-  start=$SECONDS
-  "$bin_dir/$t" "corpus/$t" -artifact_prefix="artifacts/$t/" -max_total_time=$((cap * 60)) \
-    -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 >>"$log" 2>&1 &
-  pid=$!
-  cov0='' cov='' last_new=0 runs=0 verdict='still growing'
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 5
-    line=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
-    [ -n "$line" ] || continue
-    c=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$line")
-    runs=$(sed -n 's/^#\([0-9]*\).*/\1/p' <<<"$line")
-    [ -n "$c" ] || continue
-    [ -n "$cov0" ] || { cov0=$c; cov=$c; last_new=$((SECONDS - start)); }
-    if [ "$c" -gt "$cov" ]; then cov=$c; last_new=$((SECONDS - start)); fi
-    if [ $((SECONDS - start - last_new)) -ge $((plateau * 60)) ]; then
-      verdict="flat for ${plateau} min"
-      kill "$pid" 2>/dev/null || true
+  start=$SECONDS cov0='' cov='' last_new=0 runs_done=0 runs=0 starved=0
+  verdict='still growing' found=nothing
+  while :; do
+    left=$((cap * 60 - (SECONDS - start)))
+    [ "$left" -gt 0 ] || break
+    part=logs/$t.part.log
+    "$bin_dir/$t" "corpus/$t" -artifact_prefix="artifacts/$t/" -max_total_time="$left" \
+      -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 >"$part" 2>&1 &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+      sleep 5
+      line=$(grep -E '^#[0-9]+' "$part" | tail -1 || true)
+      [ -n "$line" ] || continue
+      c=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$line")
+      runs=$((runs_done + $(sed -n 's/^#\([0-9]*\).*/\1/p' <<<"$line")))
+      [ -n "$c" ] || continue
+      [ -n "$cov0" ] || { cov0=$c; cov=$c; last_new=$((SECONDS - start)); }
+      if [ "$c" -gt "$cov" ]; then cov=$c; last_new=$((SECONDS - start)); fi
+      if [ $((SECONDS - start - last_new)) -ge $((plateau * 60)) ]; then
+        verdict="flat for ${plateau} min"
+        kill "$pid" 2>/dev/null || true
+      fi
+    done
+    wait "$pid" || true
+    cat "$part" >>"$log"
+    runs_done=$runs
+    [ "$verdict" = 'still growing' ] || break
+    grep -qE '^==[0-9]+== ERROR|ERROR: libFuzzer|^SUMMARY: ' "$part" || break
+    unit=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$part" | tail -1)
+    if grep -q 'libFuzzer: timeout' "$part" && [ -n "$unit" ] &&
+       timeout 1 "$bin_dir/$t" "$unit" >/dev/null 2>&1; then
+      starved=$((starved + 1))
+      rm -f "$unit"
+      continue
     fi
+    found="FOUND: ${unit:-see $log}"; verdict='stopped by a finding'
+    break
   done
-  status=0; wait "$pid" || status=$?
-  found=nothing
-  if grep -qE '^==[0-9]+== ERROR|ERROR: libFuzzer|^SUMMARY: ' "$log"; then
-    found="FOUND: see $log and artifacts/$t"; verdict='stopped by a finding'
-  fi
+  rm -f "logs/$t.part.log"
   mins=$(((SECONDS - start + 30) / 60))
-  echo "| $t | $mins | $runs | $cov0 → $cov | at minute $((last_new / 60)) | $verdict | $found |"
+  note=''
+  [ "$starved" -eq 0 ] || note=" ($starved starvation timeouts replayed fast, resumed)"
+  echo "| $t | $mins | $runs | $cov0 → $cov | at minute $((last_new / 60)) | $verdict | $found$note |"
 done

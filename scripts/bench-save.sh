@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks `kdive save` against makedumpfile on the same full ELF vmcore, in one run:
 #   makedumpfile -c -d 31, -l -d 31, -c -d 31 --num-threads 2   vs   kdive save -d 31 zstd/zlib/lzo
-# Prints median wall time and peak RSS (/usr/bin/time) of RUNS runs, output size, and ratios:
+# Prints median wall time (ms resolution) and peak RSS (/usr/bin/time) of RUNS runs, output size, and ratios:
 # size vs makedumpfile -c, time (wall, and CPU = user + sys, which a loaded machine disturbs
 # less) vs makedumpfile -l, RSS vs makedumpfile's highest.
 # DUMP=path overrides the lab dump (e.g. a 2 GiB guest's vmcore).
@@ -31,8 +31,16 @@ measure() {
 	local times=() cpus=() rss=0 out
 	for _ in $(seq "$RUNS"); do
 		rm -f "$outf"
-		/usr/bin/time -o "$OUT/time" -f '%e %M %U %S' "$@" >/dev/null 2>/dev/null
+		local t0 t1
+		t0=$(date +%s%N)
+		if ! /usr/bin/time -o "$OUT/time" -f '%e %M %U %S' "$@" >/dev/null 2>"$OUT/stderr"; then
+			echo "$name: failed ($(tail -n 1 "$OUT/stderr")); run not counted" >&2
+			continue
+		fi
+		t1=$(date +%s%N)
 		read -r e m u s <"$OUT/time"
+		# Wall time in ms resolution (time's %e has 10 ms); the same fork overhead for all.
+		e=$(echo "($t1 - $t0) / 1000000000" | bc -l)
 		out="$e $m"
 		cpus+=("$(echo "$u + $s" | bc -l)")
 		[ -s "$outf" ] || { echo "$name: no output written" >&2; exit 1; }

@@ -10,9 +10,11 @@ const M2_MAX_LEN: usize = 8;
 const M2_MAX_DIST: usize = 2048;
 const M3_MAX_DIST: usize = 16384;
 
-/// Reusable state (the hash table).
+/// Reusable state: the hash table, whose entries are `base + position`, so entries below the
+/// current call's `base` are stale and the table need not be cleared between pages.
 pub struct LzoCompressor {
     table: Vec<u32>,
+    base: u32,
 }
 
 impl Default for LzoCompressor {
@@ -22,7 +24,7 @@ impl Default for LzoCompressor {
 }
 
 fn read32(b: &[u8], i: usize) -> u32 {
-    u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
+    u32::from_le_bytes(b[i..i + 4].try_into().unwrap_or([0; 4]))
 }
 
 fn hash(v: u32) -> usize {
@@ -60,13 +62,24 @@ impl LzoCompressor {
     pub fn new() -> LzoCompressor {
         LzoCompressor {
             table: vec![0; 1 << HASH_BITS],
+            base: 1,
         }
     }
 
     /// Compresses `src` into `out` (appending).
     pub fn compress(&mut self, src: &[u8], out: &mut Vec<u8>) {
         let n = src.len();
-        self.table.iter_mut().for_each(|e| *e = 0);
+        // Positions of this call are stored as `base + i`; anything below `base` is stale.
+        if u32::try_from(n)
+            .ok()
+            .and_then(|n| self.base.checked_add(n + 1))
+            .is_none()
+        {
+            self.table.iter_mut().for_each(|e| *e = 0);
+            self.base = 1;
+        }
+        let base = self.base as usize;
+        self.base += n as u32 + 1;
         // Position of the last match instruction's low bits (for 1..3 trailing literals).
         let mut last_match: Option<usize> = None;
         let mut lit_start = 0usize;
@@ -74,14 +87,14 @@ impl LzoCompressor {
         while i + MIN_MATCH <= n {
             let v = read32(src, i);
             let h = hash(v);
-            let cand = self.table[h] as usize; // position + 1, 0 = empty
-            self.table[h] = (i + 1) as u32;
-            if cand == 0 || i + 1 - cand > M3_MAX_DIST || read32(src, cand - 1) != v {
+            let cand = self.table[h] as usize;
+            self.table[h] = (base + i) as u32;
+            if cand < base || i - (cand - base) > M3_MAX_DIST || read32(src, cand - base) != v {
                 // Speed up through incompressible data.
-                i += 1 + ((i - lit_start) >> 6);
+                i += 1 + ((i - lit_start) >> 5);
                 continue;
             }
-            let m = cand - 1;
+            let m = cand - base;
             let len = MIN_MATCH + common_prefix(&src[m + MIN_MATCH..], &src[i + MIN_MATCH..]);
             self.literals(src, lit_start, i, &mut last_match, out);
             self.emit_match(i - m, len, &mut last_match, out);
@@ -89,7 +102,7 @@ impl LzoCompressor {
             let end = i + len;
             let mut j = i + 1;
             while j + MIN_MATCH <= n && j < end {
-                self.table[hash(read32(src, j))] = (j + 1) as u32;
+                self.table[hash(read32(src, j))] = (base + j) as u32;
                 j += 2;
             }
             i = end;
