@@ -69,6 +69,32 @@ pub(crate) struct Sections<'a> {
 
 pub(crate) type R = gimli::EndianSlice<'static, gimli::LittleEndian>;
 
+impl Sections<'static> {
+    /// The sections the index reads, and gimli's view of all of them, from one lookup by name
+    /// (a missing section is empty).
+    pub(crate) fn load(
+        get: impl Fn(&str) -> &'static [u8],
+        release_scanned: bool,
+    ) -> (Sections<'static>, gimli::Dwarf<R>) {
+        let secs = Sections {
+            info: get(".debug_info"),
+            abbrev: get(".debug_abbrev"),
+            str: get(".debug_str"),
+            line_str: get(".debug_line_str"),
+            str_offsets: get(".debug_str_offsets"),
+            addr: get(".debug_addr"),
+            rnglists: get(".debug_rnglists"),
+            ranges: get(".debug_ranges"),
+            release_scanned,
+        };
+        let dwarf = gimli::Dwarf::load(|id| -> Result<R, ()> {
+            Ok(gimli::EndianSlice::new(get(id.name()), gimli::LittleEndian))
+        })
+        .unwrap_or_default();
+        (secs, dwarf)
+    }
+}
+
 /// Where the index came from, for the "sources in use" line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IndexOrigin {
@@ -147,21 +173,7 @@ impl DwarfInfo {
             }
         }
         let get = |n: &str| static_section(&elf, n);
-        let secs = Sections {
-            info: get(".debug_info"),
-            abbrev: get(".debug_abbrev"),
-            str: get(".debug_str"),
-            line_str: get(".debug_line_str"),
-            str_offsets: get(".debug_str_offsets"),
-            addr: get(".debug_addr"),
-            rnglists: get(".debug_rnglists"),
-            ranges: get(".debug_ranges"),
-            release_scanned: true,
-        };
-        let dwarf = gimli::Dwarf::load(|id| -> Result<R, ()> {
-            Ok(gimli::EndianSlice::new(get(id.name()), gimli::LittleEndian))
-        })
-        .unwrap_or_default();
+        let (secs, dwarf) = Sections::load(get, true);
         let build_id = elf.build_id().unwrap_or_default();
         let key = IndexKey::for_file(&path, &build_id, secs.info.len() as u64).map_err(|e| {
             DwarfError::Io {

@@ -3,7 +3,7 @@
 //! like a vmlinux's. Addresses in the result (functions, lines, variables) are the module's
 //! addresses in the dump; nothing is cached on disk (modules are small).
 
-use super::{cache, index, lines, DwarfError, DwarfInfo, IndexOrigin, Sections, R};
+use super::{cache, index, lines, DwarfError, DwarfInfo, IndexOrigin, Sections};
 use crate::ko::KoFile;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -65,21 +65,7 @@ impl DwarfInfo {
                 None => &[],
             }
         };
-        let secs = Sections {
-            info: get(".debug_info"),
-            abbrev: get(".debug_abbrev"),
-            str: get(".debug_str"),
-            line_str: get(".debug_line_str"),
-            str_offsets: get(".debug_str_offsets"),
-            addr: get(".debug_addr"),
-            rnglists: get(".debug_rnglists"),
-            ranges: get(".debug_ranges"),
-            ..Sections::default()
-        };
-        let dwarf = gimli::Dwarf::load(|id| -> Result<R, ()> {
-            Ok(gimli::EndianSlice::new(get(id.name()), gimli::LittleEndian))
-        })
-        .unwrap_or_default();
+        let (secs, dwarf) = Sections::load(get, false);
         let build_id = ko.build_id().unwrap_or_default();
         let key =
             cache::IndexKey::for_file(&path, &build_id, secs.info.len() as u64).map_err(|e| {
