@@ -4,14 +4,18 @@
 #   fuzz/until-flat.sh [-p PLATEAU_MIN] [-c CAP_MIN] TARGET...
 #
 # A target is "flat" when libFuzzer's edge coverage (`cov:`) has not grown for PLATEAU_MIN
-# minutes (default 10); a run is cut at CAP_MIN minutes (default 45) and then reported as
-# "still growing". Binaries must be built first (`cd fuzz && cargo +nightly fuzz build`).
+# minutes of the fuzzer's own CPU time (default 10), so a fuzzer starved by other work is not
+# taken for a flat one; a run is cut at CAP_MIN wall-clock minutes (default 45) and then
+# reported as "still growing". Binaries must be built first
+# (`cd fuzz && cargo +nightly fuzz build`).
 #
 # libFuzzer's -timeout counts wall-clock time, so a fuzzer starved of CPU (run at nice 19 beside
 # a build) can report a "timeout" on an input that is fast. Every timeout input is therefore
 # replayed alone: if it finishes within a second it is recorded as starvation, removed, and the
 # run resumes on the same corpus; a real hang stops the target and is reported as a finding.
-# One line per target goes to stdout (a README table row); full logs to fuzz/logs/TARGET.log.
+# One line per target goes to stdout (a README table row: target, wall minutes, CPU minutes,
+# runs, coverage start → end, when coverage last grew, verdict, findings); full logs to
+# fuzz/logs/TARGET.log.
 set -euo pipefail
 cd "$(dirname "$0")"
 plateau=10 cap=45
@@ -21,12 +25,15 @@ done
 shift $((OPTIND - 1))
 bin_dir=target/x86_64-unknown-linux-gnu/release
 mkdir -p logs
+hz=$(getconf CLK_TCK)
+# CPU time (clock ticks) a process has used so far.
+cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 for t in "$@"; do
   [ -x "$bin_dir/$t" ] || { echo "$t: no binary in $bin_dir (build first)" >&2; exit 1; }
   mkdir -p "corpus/$t" "artifacts/$t"
   log=logs/$t.log
   : >"$log"
-  start=$SECONDS cov0='' cov='' last_new=0 runs_done=0 runs=0 starved=0
+  start=$SECONDS cov0='' cov='' last_new=0 runs_done=0 runs=0 starved=0 cpu_done=0 cpu=0
   verdict='still growing' found=nothing
   while :; do
     left=$((cap * 60 - (SECONDS - start)))
@@ -37,14 +44,16 @@ for t in "$@"; do
     pid=$!
     while kill -0 "$pid" 2>/dev/null; do
       sleep 5
+      c_now=$(cpu_of "$pid")
+      [ "${c_now:-0}" -gt 0 ] && cpu=$((cpu_done + c_now))
       line=$(grep -E '^#[0-9]+' "$part" | tail -1 || true)
       [ -n "$line" ] || continue
       c=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$line")
       runs=$((runs_done + $(sed -n 's/^#\([0-9]*\).*/\1/p' <<<"$line")))
       [ -n "$c" ] || continue
-      [ -n "$cov0" ] || { cov0=$c; cov=$c; last_new=$((SECONDS - start)); }
-      if [ "$c" -gt "$cov" ]; then cov=$c; last_new=$((SECONDS - start)); fi
-      if [ $((SECONDS - start - last_new)) -ge $((plateau * 60)) ]; then
+      [ -n "$cov0" ] || { cov0=$c; cov=$c; last_new=$cpu; }
+      if [ "$c" -gt "$cov" ]; then cov=$c; last_new=$cpu; fi
+      if [ $((cpu - last_new)) -ge $((plateau * 60 * hz)) ]; then
         verdict="flat for ${plateau} min"
         kill "$pid" 2>/dev/null || true
       fi
@@ -52,6 +61,7 @@ for t in "$@"; do
     wait "$pid" || true
     cat "$part" >>"$log"
     runs_done=$runs
+    cpu_done=$cpu
     [ "$verdict" = 'still growing' ] || break
     grep -qE '^==[0-9]+== ERROR|ERROR: libFuzzer|^SUMMARY: ' "$part" || break
     unit=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$part" | tail -1)
@@ -68,5 +78,5 @@ for t in "$@"; do
   mins=$(((SECONDS - start + 30) / 60))
   note=''
   [ "$starved" -eq 0 ] || note=" ($starved starvation timeouts replayed fast, resumed)"
-  echo "| $t | $mins | $runs | $cov0 → $cov | at minute $((last_new / 60)) | $verdict | $found$note |"
+  echo "| $t | $mins | $((cpu / hz / 60)) | $runs | $cov0 → $cov | at CPU minute $((last_new / hz / 60)) | $verdict | $found$note |"
 done
