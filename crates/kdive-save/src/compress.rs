@@ -92,18 +92,17 @@ fn zstd_compressor(huffman_literals: bool) -> zstd::bulk::Compressor<'static> {
 /// for 12% less CPU; no Huffman at all ~19 MB.
 const RAW_LITERALS_ZERO_SHARE: (usize, usize) = (1, 2);
 
-/// Number of zero bytes in `page`, eight at a time.
+/// Number of zero bytes in `page`. Counted in blocks of 255 bytes with byte-sized counters,
+/// a loop the compiler turns into vector compares (twice as fast here as a 64-bit SWAR count,
+/// whose popcount baseline x86-64 lacks).
 pub(crate) fn zero_bytes(page: &[u8]) -> usize {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let mut chunks = page.chunks_exact(8);
-    let mut n = 0usize;
-    for c in &mut chunks {
-        let x = u64::from_le_bytes(c.try_into().unwrap_or([1; 8]));
-        // High bit of each byte set exactly when that byte is zero.
-        let t = !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7);
-        n += t.count_ones() as usize;
-    }
-    n + chunks.remainder().iter().filter(|&&b| b == 0).count()
+    page.chunks(255)
+        .map(|block| {
+            block
+                .iter()
+                .fold(0u8, |c, &b| c.wrapping_add(u8::from(b == 0))) as usize
+        })
+        .sum()
 }
 
 impl PageCompressor {
