@@ -11,8 +11,9 @@
 #
 # libFuzzer's -timeout counts wall-clock time, so a fuzzer starved of CPU (run at nice 19 beside
 # a build) can report a "timeout" on an input that is fast. Every timeout input is therefore
-# replayed alone: if it finishes within a second it is recorded as starvation, removed, and the
-# run resumes on the same corpus; a real hang stops the target and is reported as a finding.
+# replayed alone: if it finishes within a quarter of the timeout it is recorded as starvation,
+# removed, and the run resumes on the same corpus; a real hang stops the target and is reported
+# as a finding.
 # One line per target goes to stdout (a README table row: target, wall minutes, CPU minutes,
 # runs, coverage start → end, when coverage last grew, verdict, findings); full logs to
 # fuzz/logs/TARGET.log.
@@ -66,7 +67,7 @@ for t in "$@"; do
     grep -qE '^==[0-9]+== ERROR|ERROR: libFuzzer|^SUMMARY: ' "$part" || break
     unit=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$part" | tail -1)
     if grep -q 'libFuzzer: timeout' "$part" && [ -n "$unit" ] &&
-       timeout 1 "$bin_dir/$t" "$unit" >/dev/null 2>&1; then
+       timeout 7 "$bin_dir/$t" "$unit" >/dev/null 2>&1; then
       starved=$((starved + 1))
       rm -f "$unit"
       continue
@@ -77,6 +78,6 @@ for t in "$@"; do
   rm -f "logs/$t.part.log"
   mins=$(((SECONDS - start + 30) / 60))
   note=''
-  [ "$starved" -eq 0 ] || note=" ($starved starvation timeouts replayed fast, resumed)"
+  [ "$starved" -eq 0 ] || note=" ($starved timeouts under starvation: replayed alone in < 7 s, resumed)"
   echo "| $t | $mins | $((cpu / hz / 60)) | $runs | $cov0 → $cov | at CPU minute $((last_new / hz / 60)) | $verdict | $found$note |"
 done

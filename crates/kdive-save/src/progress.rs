@@ -97,12 +97,21 @@ pub fn summary(
     if f.absent_in_source > 0 {
         s += &format!(", already excluded in the source {}", f.absent_in_source);
     }
+    // The share of the source only means something when the output is the smaller one (a tiny
+    // damaged source can still describe terabytes, whose bitmaps alone outweigh it).
+    let share = if out_bytes <= source_bytes {
+        format!(
+            " ({:.2}% of {:.1} MB)",
+            100.0 * out_bytes as f64 / source_bytes.max(1) as f64,
+            source_bytes as f64 / 1e6
+        )
+    } else {
+        format!(" (source: {source_bytes} bytes)")
+    };
     s += &format!(
-        "\nkdive save: {} pages written, {:.1} MB ({:.2}% of {:.1} MB), {:.2} s",
+        "\nkdive save: {} pages written, {:.1} MB{share}, {:.2} s",
         written,
         out_bytes as f64 / 1e6,
-        100.0 * out_bytes as f64 / source_bytes.max(1) as f64,
-        source_bytes as f64 / 1e6,
         secs
     );
     s

@@ -300,3 +300,31 @@ fn extents_of_a_sparse_huge_bitmap_are_quick() {
         t0.elapsed()
     );
 }
+
+/// Fuzz find (save_any_dump, slow under sanitizers): a 1 KiB file describing ~260M pages of
+/// physical memory, almost all outside the file. The output's bitmaps cover every one of them
+/// (the format sizes them by the highest PFN: 65 MB here, bounded by `MAX_PFN`); the save is
+/// marked incomplete, names what it could not read, and the summary does not pretend the
+/// output is a share of the source.
+#[test]
+fn a_kilobyte_describing_a_terabyte_is_bounded_and_marked_incomplete() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    let bytes = include_bytes!("../testdata/fuzz/save_any_dump-kilobyte-describing-a-terabyte");
+    std::fs::write(&src, bytes).unwrap();
+    let t0 = std::time::Instant::now();
+    let out = save(&lzo_d31(src, dir.path().join("out"))).expect("a damaged source still saves");
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        t0.elapsed()
+    );
+    let why = out.incomplete.expect("marked incomplete");
+    assert!(why.contains("could not be read"), "{why}");
+    assert!(
+        out.summary
+            .contains(&format!("(source: {} bytes)", bytes.len())),
+        "{}",
+        out.summary
+    );
+}
