@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks `kdive save` against makedumpfile on the same full ELF vmcore, in one run:
 #   makedumpfile -c -d 31, -l -d 31, -c -d 31 --num-threads 2   vs   kdive save -d 31 zstd/zlib/lzo
-# Prints median wall time (ms resolution) and peak RSS (/usr/bin/time) of RUNS runs, output size, and ratios:
+# Runs every tool once per round, in turn, RUNS rounds (so drift on a shared machine hits all
+# alike). Prints median wall time (ms resolution) and peak RSS (/usr/bin/time), output size, and ratios:
 # size vs makedumpfile -c, time (wall, and CPU = user + sys, which a loaded machine disturbs
 # less) vs makedumpfile -l, RSS vs makedumpfile's highest.
 # DUMP=path overrides the lab dump (e.g. a 2 GiB guest's vmcore).
@@ -24,43 +25,49 @@ OUT=$(mktemp -d "${TMPDIR:-/tmp}/bench-save.XXXXXX")
 trap 'rm -rf "$OUT"' EXIT
 cat "$DUMP" >/dev/null # page cache warm for everyone
 
-declare -A SECS RSS SIZE CPU
-# measure NAME OUTFILE CMD... : RUNS runs (OUTFILE removed before each); median time, max RSS.
-measure() {
-	local name=$1 outf=$2; shift 2
-	local times=() cpus=() rss=0 out
-	for _ in $(seq "$RUNS"); do
-		rm -f "$outf"
-		local t0 t1
-		t0=$(date +%s%N)
-		if ! /usr/bin/time -o "$OUT/time" -f '%e %M %U %S' "$@" >/dev/null 2>"$OUT/stderr"; then
-			echo "$name: failed ($(tail -n 1 "$OUT/stderr")); run not counted" >&2
-			continue
-		fi
-		t1=$(date +%s%N)
-		read -r e m u s <"$OUT/time"
-		# Wall time in ms resolution (time's %e has 10 ms); the same fork overhead for all.
-		e=$(echo "($t1 - $t0) / 1000000000" | bc -l)
-		out="$e $m"
-		cpus+=("$(echo "$u + $s" | bc -l)")
-		[ -s "$outf" ] || { echo "$name: no output written" >&2; exit 1; }
-		times+=("${out% *}")
-		local r=${out#* }; (( r > rss )) && rss=$r
-	done
-	SECS[$name]=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-	CPU[$name]=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-	RSS[$name]=$rss
-	SIZE[$name]=$(stat -c %s "$outf")
-	printf '%-40s %7.1f MB %7.3f s wall %7.3f s CPU %6.1f MB RSS\n' "$name" \
-		"$(echo "${SIZE[$name]}/1000000" | bc -l)" "${SECS[$name]}" "${CPU[$name]}" "$(echo "$rss/1024" | bc -l)"
+declare -A SECS RSS SIZE CPU TIMES CPUS CMD OUTF
+NAMES=()
+# tool NAME OUTFILE CMD... : registers a command (OUTFILE is removed before each run).
+tool() {
+	local name=$1; NAMES+=("$name"); OUTF[$name]=$2; shift 2
+	CMD[$name]=$(printf '%q ' "$@"); TIMES[$name]=''; CPUS[$name]=''; RSS[$name]=0
 }
+# run_once NAME: one run; appends its wall time (ms resolution; time's %e has 10 ms) and CPU
+# time (user + sys), keeps the highest peak RSS.
+run_once() {
+	local name=$1 t0 t1 e m u s
+	rm -f "${OUTF[$name]}"
+	t0=$(date +%s%N)
+	if ! eval "/usr/bin/time -o \"$OUT/time\" -f '%e %M %U %S' ${CMD[$name]}" >/dev/null 2>"$OUT/stderr"; then
+		echo "$name: failed ($(tail -n 1 "$OUT/stderr")); run not counted" >&2
+		return 0
+	fi
+	t1=$(date +%s%N)
+	read -r e m u s <"$OUT/time"
+	[ -s "${OUTF[$name]}" ] || { echo "$name: no output written" >&2; exit 1; }
+	TIMES[$name]+="$(echo "($t1 - $t0) / 1000000000" | bc -l) "
+	CPUS[$name]+="$(echo "$u + $s" | bc -l) "
+	if (( m > ${RSS[$name]} )); then RSS[$name]=$m; fi
+	SIZE[$name]=$(stat -c %s "${OUTF[$name]}")
+}
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-echo "dump: $DUMP ($(( $(stat -c %s "$DUMP") / 1000000 )) MB), $(nproc) CPUs, $RUNS runs each (median time, max RSS)"
-measure "makedumpfile -c -d 31" "$OUT/m-c" makedumpfile -c -d 31 "$DUMP" "$OUT/m-c"
-measure "makedumpfile -l -d 31" "$OUT/m-l" makedumpfile -l -d 31 "$DUMP" "$OUT/m-l"
-measure "makedumpfile -c -d 31 --num-threads 2" "$OUT/m-c2" makedumpfile -c -d 31 --num-threads 2 "$DUMP" "$OUT/m-c2"
+tool "makedumpfile -c -d 31" "$OUT/m-c" makedumpfile -c -d 31 "$DUMP" "$OUT/m-c"
+tool "makedumpfile -l -d 31" "$OUT/m-l" makedumpfile -l -d 31 "$DUMP" "$OUT/m-l"
+tool "makedumpfile -c -d 31 --num-threads 2" "$OUT/m-c2" makedumpfile -c -d 31 --num-threads 2 "$DUMP" "$OUT/m-c2"
 for c in zstd zlib lzo; do
-	measure "kdive save -d 31 --compress $c" "$OUT/k-$c" "$KDIVE" -q -d 31 --compress "$c" "$DUMP" "$OUT/k-$c"
+	tool "kdive save -d 31 --compress $c" "$OUT/k-$c" "$KDIVE" -q -d 31 --compress "$c" "$DUMP" "$OUT/k-$c"
+done
+
+echo "dump: $DUMP ($(( $(stat -c %s "$DUMP") / 1000000 )) MB), $(nproc) CPUs, $RUNS rounds (every tool once per round, in turn; median time, max RSS)"
+for _ in $(seq "$RUNS"); do
+	for n in "${NAMES[@]}"; do run_once "$n"; done
+done
+for n in "${NAMES[@]}"; do
+	SECS[$n]=$(median <<<"${TIMES[$n]}")
+	CPU[$n]=$(median <<<"${CPUS[$n]}")
+	printf '%-40s %7.1f MB %7.3f s wall %7.3f s CPU %6.1f MB RSS\n' "$n" \
+		"$(echo "${SIZE[$n]}/1000000" | bc -l)" "${SECS[$n]}" "${CPU[$n]}" "$(echo "${RSS[$n]}/1024" | bc -l)"
 done
 
 mrss=0
