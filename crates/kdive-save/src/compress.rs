@@ -61,8 +61,6 @@ impl FromStr for Codec {
 pub struct PageCompressor {
     codec: Codec,
     zstd: Option<zstd::bulk::Compressor<'static>>,
-    /// The same, with literals stored raw (for mostly-zero pages).
-    zstd_raw_literals: Option<zstd::bulk::Compressor<'static>>,
     zlib: Option<flate2::Compress>,
     lzo: Option<crate::lzo::LzoCompressor>,
     snappy: Option<snap::raw::Encoder>,
@@ -74,43 +72,22 @@ const ZSTD_LEVEL: i32 = 1;
 
 /// A zstd context for single pages: no content size in the frame header (the page descriptor
 /// and the reader's buffer already say 4 KiB), which saves a byte or two per page.
-/// `huffman_literals` off stores literals raw: standard zstd, read by every zstd decoder.
-fn zstd_compressor(huffman_literals: bool) -> zstd::bulk::Compressor<'static> {
-    use zstd::zstd_safe::{CParameter, ParamSwitch};
+///
+/// Huffman coding of literals stays on for every page: skipping it on pages over half zero
+/// bytes saved 12% CPU but made the lab's 6.1 module-race output 1.7% larger, past makedumpfile
+/// -c's; size is kept as the tie-breaker.
+fn zstd_compressor() -> zstd::bulk::Compressor<'static> {
+    use zstd::zstd_safe::CParameter;
     let mut c = zstd::bulk::Compressor::new(ZSTD_LEVEL).expect("zstd context");
     let _ = c.set_parameter(CParameter::ContentSizeFlag(false));
-    if !huffman_literals {
-        let _ = c.set_parameter(CParameter::LiteralCompressionMode(ParamSwitch::Disable));
-    }
     c
-}
-
-/// Pages with more zero bytes than this share of the page skip Huffman coding of literals,
-/// which costs zstd about a third of its time per page and gains little on sparse pages.
-/// Measured with `kdive save -d 31` of the lab's 6.1 ELF vmcore (16.5k pages kept): Huffman
-/// everywhere 16.72 MB; pages over half zero without it 17.24 MB (makedumpfile -c: 17.31 MB)
-/// for 12% less CPU; no Huffman at all ~19 MB.
-const RAW_LITERALS_ZERO_SHARE: (usize, usize) = (1, 2);
-
-/// Number of zero bytes in `page`. Counted in blocks of 255 bytes with byte-sized counters,
-/// a loop the compiler turns into vector compares (twice as fast here as a 64-bit SWAR count,
-/// whose popcount baseline x86-64 lacks).
-pub(crate) fn zero_bytes(page: &[u8]) -> usize {
-    page.chunks(255)
-        .map(|block| {
-            block
-                .iter()
-                .fold(0u8, |c, &b| c.wrapping_add(u8::from(b == 0))) as usize
-        })
-        .sum()
 }
 
 impl PageCompressor {
     pub fn new(codec: Codec) -> PageCompressor {
         PageCompressor {
             codec,
-            zstd: (codec == Codec::Zstd).then(|| zstd_compressor(true)),
-            zstd_raw_literals: (codec == Codec::Zstd).then(|| zstd_compressor(false)),
+            zstd: (codec == Codec::Zstd).then(zstd_compressor),
             zlib: (codec == Codec::Zlib)
                 .then(|| flate2::Compress::new(flate2::Compression::fast(), true)),
             lzo: (codec == Codec::Lzo).then(crate::lzo::LzoCompressor::new),
@@ -128,12 +105,7 @@ impl PageCompressor {
             Codec::None => None,
             Codec::Zstd => {
                 self.scratch.reserve(zstd::zstd_safe::compress_bound(n));
-                let (num, den) = RAW_LITERALS_ZERO_SHARE;
-                let z = if zero_bytes(page) * den > n * num {
-                    self.zstd_raw_literals.as_mut().expect("zstd")
-                } else {
-                    self.zstd.as_mut().expect("zstd")
-                };
+                let z = self.zstd.as_mut().expect("zstd");
                 z.compress_to_buffer(page, &mut self.scratch)
                     .ok()
                     .map(|_| &self.scratch[..])
@@ -187,34 +159,6 @@ mod tests {
             Codec::Snappy => Compression::Snappy,
             Codec::Zstd => Compression::Zstd,
         }
-    }
-
-    #[test]
-    fn zero_bytes_are_counted_exactly() {
-        let mut page = vec![0u8; 4101];
-        assert_eq!(zero_bytes(&page), 4101);
-        for (i, b) in page.iter_mut().enumerate() {
-            *b = [0u8, 1, 0x80, 0x7f, 0xff, 0x01][i % 6];
-        }
-        let naive = page.iter().filter(|&&b| b == 0).count();
-        assert_eq!(zero_bytes(&page), naive);
-        page[4100] = 0;
-        assert_eq!(zero_bytes(&page), naive + 1);
-    }
-
-    #[test]
-    fn mostly_zero_pages_round_trip_with_raw_literals() {
-        // 3/4 zero bytes, the rest text: the raw-literals context compresses it.
-        let mut page = vec![0u8; 4096];
-        for (i, b) in page[..1024].iter_mut().enumerate() {
-            *b = b"task_struct mm_struct vm_area "[i % 30];
-        }
-        let mut pc = PageCompressor::new(Codec::Zstd);
-        let mut out = Vec::new();
-        assert_eq!(pc.compress(&page, &mut out), FLAG_ZSTD);
-        let mut back = vec![0u8; 4096];
-        decompress(Compression::Zstd, &out, &mut back).unwrap();
-        assert_eq!(back, page);
     }
 
     #[test]
