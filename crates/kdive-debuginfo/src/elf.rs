@@ -359,11 +359,12 @@ impl VmlinuxElf {
     /// The `linux_banner` string ("Linux version 6.1.0-... (...)"), for matching against a dump.
     pub fn linux_banner(&self) -> Option<String> {
         let sym = self.find_symbol("linux_banner")?;
-        let sec = &self.sections[sym.section?];
+        // A hostile symbol may name a section that does not exist or lie outside its own.
+        let sec = self.sections.get(sym.section?)?;
         let max = if sym.size != 0 {
             sym.size
         } else {
-            sec.addr + sec.size - sym.value
+            sec.addr.checked_add(sec.size)?.checked_sub(sym.value)?
         };
         let bytes = self.read_vaddr(sym.value, max.min(4096))?;
         let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
@@ -578,6 +579,33 @@ mod tests {
         let p = std::env::temp_dir().join(format!("kdive-elf-test-{}-{tag}", std::process::id()));
         std::fs::File::create(&p).unwrap().write_all(bytes).unwrap();
         p
+    }
+
+    /// Fuzz find (elf_open): a `linux_banner` symbol whose section index is past the section
+    /// table panicked in `linux_banner` (an index, not a lookup); a size-0 symbol below its
+    /// section's start would underflow the length computed from the section's end.
+    #[test]
+    fn hostile_banner_symbol_gives_no_banner() {
+        let good = tiny_vmlinux(true);
+        // The banner's symbol entry: st_name 1, info, other 0, st_shndx 1, value, size.
+        let info = (elf::STB_GLOBAL << 4) | elf::STT_OBJECT;
+        let at = good
+            .windows(8)
+            .position(|w| w == [1, 0, 0, 0, info, 0, 1, 0])
+            .expect("banner symbol");
+        for (tag, shndx, value) in [
+            ("shndx", 0x7ff0u16, 0xffff_ffff_8100_0000u64),
+            ("below", 1, 0xffff_ffff_8000_0000),
+        ] {
+            let mut bad = good.clone();
+            bad[at + 6..at + 8].copy_from_slice(&shndx.to_le_bytes());
+            bad[at + 8..at + 16].copy_from_slice(&value.to_le_bytes());
+            bad[at + 16..at + 24].copy_from_slice(&0u64.to_le_bytes());
+            let p = write_temp(&bad, tag);
+            let f = VmlinuxElf::open_elf(&p).unwrap();
+            assert_eq!(f.linux_banner(), None, "{tag}");
+            std::fs::remove_file(p).ok();
+        }
     }
 
     #[test]
