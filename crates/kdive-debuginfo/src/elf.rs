@@ -304,7 +304,9 @@ impl VmlinuxElf {
     fn symbol_builder(&self) -> Result<SymbolTableBuilder> {
         let symtab = self.symtab()?;
         let strings = symtab.strings();
-        let string_bytes = self.section(".strtab").map_or(0, |s| s.size as usize);
+        // A capacity hint only: the bytes really in the file, not what the header claims (a
+        // hostile sh_size asked for 150 GB here).
+        let string_bytes = self.section_data(".strtab").map_or(0, <[u8]>::len);
         let mut out = SymbolTableBuilder::with_capacity(symtab.len(), string_bytes);
         for sym in symtab.iter() {
             if !is_wanted(sym, self.endian) {
@@ -606,6 +608,21 @@ mod tests {
             assert_eq!(f.linux_banner(), None, "{tag}");
             std::fs::remove_file(p).ok();
         }
+    }
+
+    /// Fuzz find (elf_open, out of memory): `.strtab`'s header claiming 150 GB sized the
+    /// symbol builder's string buffer; the hint now comes from the bytes in the file.
+    #[test]
+    fn hostile_strtab_size_allocates_nothing_big() {
+        let mut bad = tiny_vmlinux(true);
+        let shoff = u64::from_le_bytes(bad[0x28..0x30].try_into().unwrap()) as usize;
+        let strtab_size = shoff + 6 * 64 + 32; // section 6 is .strtab; sh_size at +32
+        bad[strtab_size..strtab_size + 8].copy_from_slice(&0x23_0000_000au64.to_le_bytes());
+        let p = write_temp(&bad, "strtab");
+        if let Ok(f) = VmlinuxElf::open_elf(&p) {
+            let _ = f.symbols(0);
+        }
+        std::fs::remove_file(p).ok();
     }
 
     #[test]
