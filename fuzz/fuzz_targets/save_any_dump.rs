@@ -13,17 +13,10 @@ fuzz_target!(|data: &[u8]| {
     }
     let dest = dir.path().join("out");
     let opts = kdive_save::Options {
-        source: src,
-        dest: dest.clone(),
-        level: 31,
         codec: kdive_save::Codec::Lzo,
-        elf: false,
-        flat: false,
-        dump_dmesg: false,
-        dmesg_no_caller: false,
         threads: 2,
-        force: false,
         quiet: true,
+        ..kdive_save::Options::new(src, dest.clone())
     };
     if let Ok(out) = kdive_save::save(&opts) {
         if out.incomplete.is_none() {

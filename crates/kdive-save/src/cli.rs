@@ -66,20 +66,18 @@ pub fn main(args: Vec<OsString>) -> i32 {
         [s, d] => (s.clone(), d.clone()),
         _ => unreachable!("clap enforces 1..=2 paths"),
     };
+    let defaults = Options::new(source, dest);
     let opts = Options {
-        source,
-        dest,
         level: a.level,
         codec: a.compress,
         elf: a.elf,
         flat: a.flat,
         dump_dmesg: a.dump_dmesg,
         dmesg_no_caller: a.no_caller,
-        threads: a
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        threads: a.threads.unwrap_or(defaults.threads),
         force: a.force,
         quiet: a.quiet,
+        ..defaults
     };
     match save(&opts) {
         Ok(outcome) => {

@@ -36,6 +36,26 @@ pub struct Options {
     pub quiet: bool,
 }
 
+impl Options {
+    /// `kdive save SOURCE DEST` with the command line's defaults: dump level 31, zstd, a
+    /// kdump-compressed file, one compression thread per core, a progress bar on a terminal.
+    pub fn new(source: PathBuf, dest: PathBuf) -> Options {
+        Options {
+            source,
+            dest,
+            level: 31,
+            codec: Codec::Zstd,
+            elf: false,
+            flat: false,
+            dump_dmesg: false,
+            dmesg_no_caller: false,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            force: false,
+            quiet: false,
+        }
+    }
+}
+
 /// How a run ended (errors that leave no DEST are `Err`).
 #[derive(Debug, Default)]
 pub struct Outcome {

@@ -235,17 +235,10 @@ fn not_a_dump_is_one_line_naming_it() {
 /// `kdive save -d 31 --compress lzo` on two threads, quietly: the fuzz-find replays.
 fn lzo_d31(source: std::path::PathBuf, dest: std::path::PathBuf) -> Options {
     Options {
-        source,
-        dest,
-        level: 31,
         codec: Codec::Lzo,
-        elf: false,
-        flat: false,
-        dump_dmesg: false,
-        dmesg_no_caller: false,
         threads: 2,
-        force: false,
         quiet: true,
+        ..Options::new(source, dest)
     }
 }
 
