@@ -77,8 +77,9 @@ impl TranslationCache {
         found
     }
 
-    /// Records a mapping of `size` bytes (a power of two) at `va_base` → `pa_base`.
-    pub fn insert_large(&self, va_base: u64, pa_base: u64, size: u64) {
+    /// Records the mapping of `size` bytes (a power of two) that takes `va` to `pa`; both may
+    /// point anywhere inside it.
+    pub fn insert_large(&self, va: u64, pa: u64, size: u64) {
         if !size.is_power_of_two() {
             return;
         }
@@ -86,9 +87,7 @@ impl TranslationCache {
         if large.map.len() >= self.capacity {
             large.map.clear();
         }
-        large
-            .map
-            .insert((size, va_base & !(size - 1)), pa_base & !(size - 1));
+        large.map.insert((size, va & !(size - 1)), pa & !(size - 1));
         if !large.sizes.contains(&size) {
             large.sizes.push(size);
             large.sizes.sort_unstable();

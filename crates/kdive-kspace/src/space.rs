@@ -132,8 +132,7 @@ impl KernelSpace {
         self.cache.record_miss();
         let t = self.arch.walk(&*self.mem, &layout, va)?;
         if t.page_size > base && t.page_size.is_power_of_two() {
-            let m = t.page_size - 1;
-            self.cache.insert_large(va & !m, t.pa & !m, t.page_size);
+            self.cache.insert_large(va, t.pa, t.page_size);
         } else {
             self.cache.insert(va & !mask, t.pa & !mask);
         }

@@ -89,17 +89,13 @@ fn page(seed: u64, kind: u8) -> Vec<u8> {
 
 fn run(src: &Path, dest: &Path, level: u8, codec: Codec, elf: bool, flat: bool) {
     let o = Options {
-        source: src.to_path_buf(),
-        dest: dest.to_path_buf(),
         level,
         codec,
         elf,
         flat,
-        dump_dmesg: false,
-        dmesg_no_caller: false,
         threads: 3,
-        force: false,
         quiet: true,
+        ..Options::new(src.to_path_buf(), dest.to_path_buf())
     };
     let out = save(&o).expect("save");
     assert!(out.incomplete.is_none(), "{:?}", out.incomplete);
@@ -191,18 +187,11 @@ fn output_is_private_and_dest_is_not_replaced() {
         std::fs::metadata(&dest).unwrap().permissions().mode() & 0o777,
         0o600
     );
+    // The defaults (level 31, zstd, no --force) but one thread, quietly.
     let o = Options {
-        source: src.clone(),
-        dest: dest.clone(),
-        level: 31,
-        codec: Codec::Zstd,
-        elf: false,
-        flat: false,
-        dump_dmesg: false,
-        dmesg_no_caller: false,
         threads: 1,
-        force: false,
         quiet: true,
+        ..Options::new(src.clone(), dest.clone())
     };
     assert!(save(&o).is_err());
     // No temporary file is left behind.
