@@ -244,8 +244,7 @@ fn by_address(
     let mut last_in_file: std::collections::HashMap<String, u32> = Default::default();
     let mut first = true;
     for (i, l) in insns.iter().zip(lines) {
-        if l.is_some() && *l != cur {
-            let (f, n) = l.clone().unwrap();
+        if let Some((f, n)) = l.clone().filter(|_| *l != cur) {
             if !first {
                 out.push('\n');
             }

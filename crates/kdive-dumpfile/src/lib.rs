@@ -113,7 +113,8 @@ pub struct HeaderInfo {
     pub max_pfn: u64,
 }
 
-#[derive(Debug, Clone, Default)]
+/// The kernel's `struct new_utsname`, as a kdump header or `init_uts_ns.name` holds it.
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Utsname {
     pub sysname: String,
     pub nodename: String,
@@ -121,6 +122,31 @@ pub struct Utsname {
     pub version: String,
     pub machine: String,
     pub domainname: String,
+}
+
+impl Utsname {
+    /// Bytes of one field (`__NEW_UTS_LEN + 1`).
+    pub const FIELD_LEN: usize = 65;
+    /// Bytes of the whole structure: six fields.
+    pub const LEN: usize = 6 * Self::FIELD_LEN;
+
+    /// Decodes the six NUL-terminated fields; bytes missing at the end read as empty fields.
+    pub fn from_bytes(b: &[u8]) -> Utsname {
+        let field = |i: usize| {
+            let f = b.get(i * Self::FIELD_LEN..).unwrap_or_default();
+            let f = &f[..f.len().min(Self::FIELD_LEN)];
+            let end = f.iter().position(|&c| c == 0).unwrap_or(f.len());
+            String::from_utf8_lossy(&f[..end]).into_owned()
+        };
+        Utsname {
+            sysname: field(0),
+            nodename: field(1),
+            release: field(2),
+            version: field(3),
+            machine: field(4),
+            domainname: field(5),
+        }
+    }
 }
 
 enum Body {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::testutil::*;
-use crate::{Compression, CpuRegisters, Dump, DumpFormat, Error};
+use crate::{Compression, CpuRegisters, Dump, DumpFormat, Error, Utsname};
 
 const PS: u64 = 4096;
 
@@ -774,4 +774,20 @@ fn kdump_extents_match_a_page_by_page_walk() {
     std::fs::write(&pb, &b).unwrap();
     let dump = Dump::open(&[pa, pb]).unwrap();
     assert_eq!(dump.phys_extents(), expect(0, 300));
+}
+
+#[test]
+fn utsname_fields_are_nul_terminated_and_a_short_buffer_leaves_the_rest_empty() {
+    let mut b = vec![0u8; Utsname::LEN];
+    b[..5].copy_from_slice(b"Linux");
+    b[Utsname::FIELD_LEN..][..4].copy_from_slice(b"host");
+    b[2 * Utsname::FIELD_LEN..][..Utsname::FIELD_LEN].fill(b'r'); // no NUL: all 65 bytes
+    let u = Utsname::from_bytes(&b);
+    assert_eq!((u.sysname.as_str(), u.nodename.as_str()), ("Linux", "host"));
+    assert_eq!(u.release.len(), Utsname::FIELD_LEN);
+    let short = Utsname::from_bytes(&b[..Utsname::FIELD_LEN + 2]);
+    assert_eq!(
+        (short.nodename.as_str(), short.machine.as_str()),
+        ("ho", "")
+    );
 }

@@ -5,23 +5,11 @@
 use std::path::{Path, PathBuf};
 
 use kdive_dumpfile::{Dump, ExtentKind};
+use kdive_save::meta::note;
 use kdive_save::{save, Codec, Options};
 use proptest::prelude::*;
 
 const PS: u64 = 4096;
-
-fn note(name: &[u8], n_type: u32, desc: &[u8]) -> Vec<u8> {
-    let mut v = Vec::new();
-    v.extend_from_slice(&(name.len() as u32 + 1).to_le_bytes());
-    v.extend_from_slice(&(desc.len() as u32).to_le_bytes());
-    v.extend_from_slice(&n_type.to_le_bytes());
-    v.extend_from_slice(name);
-    v.push(0);
-    v.resize(v.len().div_ceil(4) * 4, 0);
-    v.extend_from_slice(desc);
-    v.resize(v.len().div_ceil(4) * 4, 0);
-    v
-}
 
 /// An ELF vmcore with one PT_LOAD per `(first_pfn, pages)`; page contents from `fill`.
 fn elf_vmcore(segs: &[(u64, Vec<Vec<u8>>)]) -> Vec<u8> {

@@ -728,29 +728,30 @@ impl Conv<'_> {
         None
     }
 
-    fn load_variable(&mut self, name: &str) -> Option<TypedSymbol> {
-        let (die, _) = self.find_die(name, &[EntryKind::Var, EntryKind::VarDecl])?;
-        let d = self.die(die)?;
-        let mut ty = d.ty;
-        let mut external = d.external;
+    /// `d`, then the DIEs its `DW_AT_abstract_origin` / `DW_AT_specification` chain leads to
+    /// (at most four more: a hostile chain may loop).
+    fn origin_chain(&mut self, d: &Die) -> Vec<Die> {
+        let mut chain = vec![d.clone()];
         let mut o = d.origin;
         for _ in 0..4 {
             let Some(off) = o else { break };
             let Some(od) = self.die(off) else { break };
-            ty = ty.or(od.ty);
-            external |= od.external;
             o = od.origin;
+            chain.push(od);
         }
-        let ty = self.type_of(ty, true, 0);
+        chain
+    }
+
+    fn load_variable(&mut self, name: &str) -> Option<TypedSymbol> {
+        let (die, _) = self.find_die(name, &[EntryKind::Var, EntryKind::VarDecl])?;
+        let d = self.die(die)?;
+        let chain = self.origin_chain(&d);
+        let ty = self.type_of(chain.iter().find_map(|x| x.ty), true, 0);
         if self.g.find_var(name).is_none() {
             self.g.add(Type::Var {
                 name: name.to_string(),
                 ty,
-                linkage: if external {
-                    Linkage::Global
-                } else {
-                    Linkage::Static
-                },
+                linkage: linkage_of(&chain),
             });
         }
         Some(TypedSymbol {
@@ -768,14 +769,7 @@ impl Conv<'_> {
         let d = self.die(die)?;
         // The return type and parameters live on the abstract instance or declaration when
         // this DIE is an out-of-line instance or a definition of a declared function.
-        let mut chain = vec![d.clone()];
-        let mut o = d.origin;
-        for _ in 0..4 {
-            let Some(off) = o else { break };
-            let Some(od) = self.die(off) else { break };
-            o = od.origin;
-            chain.push(od);
-        }
+        let chain = self.origin_chain(&d);
         let mut typed = d.clone();
         typed.ty = chain.iter().find_map(|x| x.ty);
         let params_from = chain
@@ -783,17 +777,12 @@ impl Conv<'_> {
             .find(|x| x.has_children && x.tag == DW_TAG_SUBPROGRAM)
             .cloned()
             .unwrap_or_else(|| d.clone());
-        let external = chain.iter().any(|x| x.external);
         let proto = self.function_type(&typed, &params_from, 0);
         if self.g.find_function(name).is_none() {
             self.g.add(Type::Func {
                 name: name.to_string(),
                 proto,
-                linkage: if external {
-                    Linkage::Global
-                } else {
-                    Linkage::Static
-                },
+                linkage: linkage_of(&chain),
             });
         }
         Some(TypedSymbol {
@@ -828,5 +817,14 @@ impl TypeLoader for DwarfLoader {
             self.info.unit_count(),
             self.info.origin_summary()
         )
+    }
+}
+
+/// Global when any DIE of an origin chain is `DW_AT_external`, else file-static.
+fn linkage_of(chain: &[Die]) -> Linkage {
+    if chain.iter().any(|x| x.external) {
+        Linkage::Global
+    } else {
+        Linkage::Static
     }
 }

@@ -104,16 +104,18 @@ mod tests {
             .collect()
     }
 
+    const ALL: [Compression; 5] = [
+        Compression::None,
+        Compression::Zlib,
+        Compression::Lzo,
+        Compression::Snappy,
+        Compression::Zstd,
+    ];
+
     #[test]
     fn each_codec_round_trips_a_page() {
         let p = page();
-        for kind in [
-            Compression::None,
-            Compression::Zlib,
-            Compression::Lzo,
-            Compression::Snappy,
-            Compression::Zstd,
-        ] {
+        for kind in ALL {
             let c = compress(kind, &p);
             let mut out = vec![0u8; 4096];
             decompress(kind, &c, &mut out).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
@@ -124,13 +126,7 @@ mod tests {
     #[test]
     fn wrong_sizes_are_errors() {
         let p = page();
-        for kind in [
-            Compression::None,
-            Compression::Zlib,
-            Compression::Lzo,
-            Compression::Snappy,
-            Compression::Zstd,
-        ] {
+        for kind in ALL {
             let c = compress(kind, &p);
             let mut small = vec![0u8; 2048];
             assert!(

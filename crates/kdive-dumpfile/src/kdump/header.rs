@@ -13,7 +13,6 @@ pub const DISKDUMP_SIGNATURE: &[u8; 8] = b"DISKDUMP";
 mod off {
     pub const VERSION: usize = 8;
     pub const UTSNAME: usize = 12;
-    pub const UTS_FIELD: usize = 65;
     pub const TIMESTAMP: usize = 408;
     pub const STATUS: usize = 424;
     pub const BLOCK_SIZE: usize = 428;
@@ -89,11 +88,6 @@ fn sane_block_size(v: u32) -> bool {
     v.is_power_of_two() && (1024..=1 << 20).contains(&v)
 }
 
-fn c_string(b: &[u8]) -> String {
-    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-    String::from_utf8_lossy(&b[..end]).into_owned()
-}
-
 impl KdumpHeader {
     pub(crate) fn parse(src: &Source) -> Result<KdumpHeader> {
         let h = src
@@ -129,18 +123,10 @@ impl KdumpHeader {
                 format!("{sub_hdr_size}"),
             ));
         }
-        let uts = |i: usize| c_string(&h[off::UTSNAME + i * off::UTS_FIELD..][..off::UTS_FIELD]);
         let mut hdr = KdumpHeader {
             legacy,
             version: le_u32(&h, off::VERSION),
-            utsname: Utsname {
-                sysname: uts(0),
-                nodename: uts(1),
-                release: uts(2),
-                version: uts(3),
-                machine: uts(4),
-                domainname: uts(5),
-            },
+            utsname: Utsname::from_bytes(&h[off::UTSNAME..][..Utsname::LEN]),
             timestamp: (
                 le_u64(&h, off::TIMESTAMP) as i64,
                 le_u64(&h, off::TIMESTAMP + 8) as i64,

@@ -38,46 +38,23 @@ struct Level {
     shift: u32,
 }
 
+const fn level(name: &'static str, shift: u32) -> Level {
+    Level { name, shift }
+}
+
 const LEVELS_L5: [Level; 5] = [
-    Level {
-        name: "PGD",
-        shift: 48,
-    },
-    Level {
-        name: "P4D",
-        shift: 39,
-    },
-    Level {
-        name: "PUD",
-        shift: 30,
-    },
-    Level {
-        name: "PMD",
-        shift: 21,
-    },
-    Level {
-        name: "PTE",
-        shift: 12,
-    },
+    level("PGD", 48),
+    level("P4D", 39),
+    level("PUD", 30),
+    level("PMD", 21),
+    level("PTE", 12),
 ];
 /// With 4-level paging the P4D level is folded into the PGD.
 const LEVELS_L4: [Level; 4] = [
-    Level {
-        name: "PGD",
-        shift: 39,
-    },
-    Level {
-        name: "PUD",
-        shift: 30,
-    },
-    Level {
-        name: "PMD",
-        shift: 21,
-    },
-    Level {
-        name: "PTE",
-        shift: 12,
-    },
+    level("PGD", 39),
+    level("PUD", 30),
+    level("PMD", 21),
+    level("PTE", 12),
 ];
 
 /// The x86_64 translator: where the kernel's top-level page table is, and how to read entries.
