@@ -86,11 +86,65 @@ impl PfnBitmap {
         })
     }
 
+    /// Splits the bitmap at `cuts` (ascending; multiples of 64) into disjoint windows
+    /// that can be changed at the same time: `[0, cuts[0])`, `[cuts[0], cuts[1])`, …, `[last, len)`.
+    pub fn windows_mut(&mut self, cuts: &[u64]) -> Vec<BitsMut<'_>> {
+        let mut out = Vec::with_capacity(cuts.len() + 1);
+        let mut rest: &mut [u64] = &mut self.words;
+        let mut first = 0u64;
+        for &cut in cuts.iter().chain(std::iter::once(&self.len)) {
+            // A cut inside a word moves down to the word's start.
+            let cut = if cut >= self.len {
+                self.len
+            } else {
+                (cut & !63).max(first)
+            };
+            let n_words = if cut == self.len {
+                rest.len()
+            } else {
+                (((cut - first) / 64) as usize).min(rest.len())
+            };
+            let (mine, tail) = std::mem::take(&mut rest).split_at_mut(n_words);
+            out.push(BitsMut {
+                words: mine,
+                first,
+                end: cut,
+            });
+            rest = tail;
+            first = cut;
+        }
+        out
+    }
+
     /// The bitmap as stored in a kdump file: `byte_len` bytes (zero-padded).
     pub fn to_bytes(&self, byte_len: usize) -> Vec<u8> {
         let mut out: Vec<u8> = self.words.iter().flat_map(|w| w.to_le_bytes()).collect();
         out.resize(byte_len, 0);
         out
+    }
+}
+
+/// Bits `[first, end)` of a [`PfnBitmap`], borrowed for change (see
+/// [`PfnBitmap::windows_mut`]); indices are the bitmap's own.
+pub struct BitsMut<'a> {
+    words: &'a mut [u64],
+    first: u64,
+    end: u64,
+}
+
+impl BitsMut<'_> {
+    pub fn get(&self, i: u64) -> bool {
+        (self.first..self.end).contains(&i) && {
+            let k = i - self.first;
+            self.words[(k / 64) as usize] & (1 << (k % 64)) != 0
+        }
+    }
+
+    pub fn clear(&mut self, i: u64) {
+        if (self.first..self.end).contains(&i) {
+            let k = i - self.first;
+            self.words[(k / 64) as usize] &= !(1 << (k % 64));
+        }
     }
 }
 
@@ -115,5 +169,29 @@ mod tests {
         b.set_range(0, 300, false);
         assert_eq!(b.count(), 0);
         assert_eq!(b.runs().count(), 0);
+    }
+
+    #[test]
+    fn windows_change_only_their_own_bits() {
+        let mut b = PfnBitmap::new(300);
+        b.set_range(0, 300, true);
+        {
+            let mut w = b.windows_mut(&[128, 256]);
+            assert_eq!(w.len(), 3);
+            w[0].clear(5);
+            w[0].clear(130); // not its bit: ignored
+            w[1].clear(130);
+            w[2].clear(299);
+            w[2].clear(300); // past the end: ignored
+            assert!(!w[1].get(5) && w[1].get(131) && !w[2].get(299));
+        }
+        assert_eq!(b.count(), 297);
+        assert!(!b.get(5) && !b.get(130) && !b.get(299) && b.get(128));
+        assert_eq!(b.windows_mut(&[]).len(), 1);
+        let w = b.windows_mut(&[100, 1000]); // 100 moves down to 64; 1000 is past the end
+        assert_eq!(
+            (w[0].end, w[1].first, w[1].end, w[2].first),
+            (64, 64, 300, 300)
+        );
     }
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use kdive_dumpfile::ExtentKind;
 use kdive_kspace::KernelSpace;
 
-use crate::bitmap::PfnBitmap;
+use crate::bitmap::{BitsMut, PfnBitmap};
 use crate::level::{DumpLevel, PageClass, PageFields, PageRules};
 use crate::memmap::MemMap;
 use crate::source::SourceDump;
@@ -46,8 +46,8 @@ pub struct Plan {
     pub level: DumpLevel,
 }
 
-/// Builds the bitmaps for `level`.
-pub fn plan(src: &SourceDump, ks: Option<&KernelSpace>, level: DumpLevel) -> Plan {
+/// Builds the bitmaps for `level`, reading `struct page`s on `threads` threads.
+pub fn plan(src: &SourceDump, ks: Option<&KernelSpace>, level: DumpLevel, threads: usize) -> Plan {
     let ps = src.page_size;
     let mut ram = PfnBitmap::new(src.max_pfn);
     let mut keep = PfnBitmap::new(src.max_pfn);
@@ -104,7 +104,7 @@ pub fn plan(src: &SourceDump, ks: Option<&KernelSpace>, level: DumpLevel) -> Pla
         });
         match setup {
             Ok((rules, ks, mm)) => {
-                exclude_by_mem_map(&rules, ks, &mm, level, &mut keep, &mut stats)
+                exclude_by_mem_map(&rules, ks, &mm, level, &mut keep, &mut stats, threads)
             }
             Err(why) => {
                 stats.no_mem_map = Some(why);
@@ -120,6 +120,17 @@ pub fn plan(src: &SourceDump, ks: Option<&KernelSpace>, level: DumpLevel) -> Pla
     }
 }
 
+/// What one thread's share of the `struct page` scan decided.
+#[derive(Default)]
+struct ScanCounts {
+    excluded: BTreeMap<PageClass, u64>,
+    undecided: u64,
+}
+
+/// Drops the pages `level` excludes by their `struct page`s. The chunks of kept pages are
+/// split into `threads` contiguous stretches, each scanned on its own thread with its own
+/// window of `keep` (a large machine's `mem_map` is gigabytes: one thread would hold up the
+/// copy).
 fn exclude_by_mem_map(
     rules: &PageRules,
     ks: &KernelSpace,
@@ -127,10 +138,8 @@ fn exclude_by_mem_map(
     level: DumpLevel,
     keep: &mut PfnBitmap,
     stats: &mut FilterStats,
+    threads: usize,
 ) {
-    let size = mm.struct_size() as usize;
-    let mut buf = Vec::new();
-    let mut head_buf = vec![0u8; size];
     let chunks: Vec<u64> = {
         let mut v: Vec<u64> = keep
             .runs()
@@ -139,13 +148,54 @@ fn exclude_by_mem_map(
         v.dedup();
         v
     };
-    let per_section = mm.pfns_per_section();
-    for start in chunks {
-        let end = (start + CHUNK).min(keep.len());
-        // Sections are at least CHUNK pages, so a chunk lies in one section.
-        debug_assert!(per_section >= CHUNK || per_section == 0);
+    // Sections are at least CHUNK pages, so a chunk lies in one section.
+    debug_assert!(mm.pfns_per_section() >= CHUNK || mm.pfns_per_section() == 0);
+    let len = keep.len();
+    let per_thread = chunks.len().div_ceil(threads.max(1)).max(1);
+    let groups: Vec<&[u64]> = chunks.chunks(per_thread).collect();
+    // Window g holds group g's pages: it starts at the group's first chunk (CHUNK-aligned).
+    let cuts: Vec<u64> = groups.iter().skip(1).map(|g| g[0]).collect();
+    let mut windows = keep.windows_mut(&cuts);
+    let counts: Vec<ScanCounts> = std::thread::scope(|s| {
+        let handles: Vec<_> = groups
+            .iter()
+            .zip(windows.iter_mut())
+            .map(|(group, window)| {
+                s.spawn(move || scan_chunks(rules, ks, mm, level, group, len, window))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    for c in counts {
+        stats.undecided += c.undecided;
+        for (class, n) in c.excluded {
+            *stats.excluded.entry(class).or_default() += n;
+        }
+    }
+}
+
+/// Scans the `struct page`s of `chunks` (CHUNK pages each, below `len`), clearing in `keep`
+/// the pages `level` excludes.
+fn scan_chunks(
+    rules: &PageRules,
+    ks: &KernelSpace,
+    mm: &MemMap,
+    level: DumpLevel,
+    chunks: &[u64],
+    len: u64,
+    keep: &mut BitsMut<'_>,
+) -> ScanCounts {
+    let size = mm.struct_size() as usize;
+    let mut counts = ScanCounts::default();
+    let mut buf = Vec::new();
+    let mut head_buf = vec![0u8; size];
+    for &start in chunks {
+        let end = (start + CHUNK).min(len);
         if !mm.read_pages(ks, start, end - start, &mut buf) {
-            stats.undecided += (start..end).filter(|p| keep.get(*p)).count() as u64;
+            counts.undecided += (start..end).filter(|p| keep.get(*p)).count() as u64;
             continue;
         }
         let entry = |pfn: u64| rules.fields(&buf[(pfn - start) as usize * size..][..size]);
@@ -157,8 +207,8 @@ fn exclude_by_mem_map(
                 if level.excludes(PageClass::Free) {
                     for p in pfn..block_end {
                         if keep.get(p) {
-                            keep.set(p, false);
-                            *stats.excluded.entry(PageClass::Free).or_default() += 1;
+                            keep.clear(p);
+                            *counts.excluded.entry(PageClass::Free).or_default() += 1;
                         }
                     }
                 }
@@ -176,13 +226,14 @@ fn exclude_by_mem_map(
                 };
                 let class = rules.classify(&own, &head);
                 if level.excludes(class) {
-                    keep.set(pfn, false);
-                    *stats.excluded.entry(class).or_default() += 1;
+                    keep.clear(pfn);
+                    *counts.excluded.entry(class).or_default() += 1;
                 }
             }
             pfn += 1;
         }
     }
+    counts
 }
 
 /// Pages read per window of the zero-page scan.

@@ -96,7 +96,7 @@ pub fn save(o: &Options) -> Result<Outcome> {
         },
         None => None,
     };
-    let mut plan = filter::plan(&src, ks.as_ref(), DumpLevel(o.level));
+    let mut plan = filter::plan(&src, ks.as_ref(), DumpLevel(o.level), o.threads);
     if o.elf && DumpLevel(o.level).has(DumpLevel::ZERO) {
         filter::exclude_zero_pages(&src, &mut plan);
     }

@@ -160,6 +160,25 @@ fn every_kept_page_reads_back_identical() {
     }
 }
 
+/// The `struct page` scan and the compression are split over threads; the file must not
+/// depend on how many.
+#[test]
+fn output_is_the_same_whatever_the_thread_count() {
+    for (rel, cap) in captures("output_is_the_same_whatever_the_thread_count") {
+        let dir = tempfile::tempdir().unwrap();
+        let files: Vec<Vec<u8>> = ["1", "2", "5"]
+            .iter()
+            .map(|t| {
+                let out = dir.path().join(format!("t{t}"));
+                save_ok(&["-d", "31", "--threads", t], &cap.join("vmcore.elf"), &out);
+                std::fs::read(&out).unwrap()
+            })
+            .collect();
+        assert!(files[0] == files[1], "{rel}: 1 and 2 threads differ");
+        assert!(files[0] == files[2], "{rel}: 1 and 5 threads differ");
+    }
+}
+
 #[test]
 fn drgn_walks_every_task_of_each_compression() {
     let Some(drgn) = tool(&["drgn"]) else {
