@@ -40,6 +40,9 @@ for t in "$@"; do
     left=$((cap * 60 - (SECONDS - start)))
     [ "$left" -gt 0 ] || break
     part=logs/$t.part.log
+    # A new file, not a truncated one: a fuzzer left over from an earlier run that still holds
+    # the old one open must not write into this run's log.
+    rm -f "$part"
     "$bin_dir/$t" "corpus/$t" -artifact_prefix="artifacts/$t/" -max_total_time="$left" \
       -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 >"$part" 2>&1 &
     pid=$!
@@ -47,7 +50,7 @@ for t in "$@"; do
       sleep 5
       c_now=$(cpu_of "$pid")
       [ "${c_now:-0}" -gt 0 ] && cpu=$((cpu_done + c_now))
-      line=$(grep -E '^#[0-9]+' "$part" | tail -1 || true)
+      line=$(grep -aE '^#[0-9]+' "$part" | tail -1 || true)
       [ -n "$line" ] || continue
       c=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$line")
       runs=$((runs_done + $(sed -n 's/^#\([0-9]*\).*/\1/p' <<<"$line")))
@@ -64,9 +67,9 @@ for t in "$@"; do
     runs_done=$runs
     cpu_done=$cpu
     [ "$verdict" = 'still growing' ] || break
-    grep -qE '^==[0-9]+== ERROR|ERROR: libFuzzer|^SUMMARY: ' "$part" || break
+    grep -aqE '^==[0-9]+== ERROR|ERROR: libFuzzer|^SUMMARY: ' "$part" || break
     unit=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$part" | tail -1)
-    if grep -q 'libFuzzer: timeout' "$part" && [ -n "$unit" ] &&
+    if grep -aq 'libFuzzer: timeout' "$part" && [ -n "$unit" ] &&
        timeout 7 "$bin_dir/$t" "$unit" >/dev/null 2>&1; then
       starved=$((starved + 1))
       rm -f "$unit"
