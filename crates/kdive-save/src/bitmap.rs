@@ -133,6 +133,11 @@ pub struct BitsMut<'a> {
 }
 
 impl BitsMut<'_> {
+    /// One past the last bit this window holds.
+    pub fn end(&self) -> u64 {
+        self.end
+    }
+
     pub fn get(&self, i: u64) -> bool {
         (self.first..self.end).contains(&i) && {
             let k = i - self.first;

@@ -150,7 +150,6 @@ fn exclude_by_mem_map(
     };
     // Sections are at least CHUNK pages, so a chunk lies in one section.
     debug_assert!(mm.pfns_per_section() >= CHUNK || mm.pfns_per_section() == 0);
-    let len = keep.len();
     let per_thread = chunks.len().div_ceil(threads.max(1)).max(1);
     let groups: Vec<&[u64]> = chunks.chunks(per_thread).collect();
     // Window g holds group g's pages: it starts at the group's first chunk (CHUNK-aligned).
@@ -161,7 +160,7 @@ fn exclude_by_mem_map(
             .iter()
             .zip(windows.iter_mut())
             .map(|(group, window)| {
-                s.spawn(move || scan_chunks(rules, ks, mm, level, group, len, window))
+                s.spawn(move || scan_chunks(rules, ks, mm, level, group, window))
             })
             .collect();
         handles
@@ -177,15 +176,14 @@ fn exclude_by_mem_map(
     }
 }
 
-/// Scans the `struct page`s of `chunks` (CHUNK pages each, below `len`), clearing in `keep`
-/// the pages `level` excludes.
+/// Scans the `struct page`s of `chunks` (CHUNK pages each, cut at the end of `keep`, the
+/// window that holds them), clearing in `keep` the pages `level` excludes.
 fn scan_chunks(
     rules: &PageRules,
     ks: &KernelSpace,
     mm: &MemMap,
     level: DumpLevel,
     chunks: &[u64],
-    len: u64,
     keep: &mut BitsMut<'_>,
 ) -> ScanCounts {
     let size = mm.struct_size() as usize;
@@ -193,7 +191,7 @@ fn scan_chunks(
     let mut buf = Vec::new();
     let mut head_buf = vec![0u8; size];
     for &start in chunks {
-        let end = (start + CHUNK).min(len);
+        let end = (start + CHUNK).min(keep.end());
         if !mm.read_pages(ks, start, end - start, &mut buf) {
             counts.undecided += (start..end).filter(|p| keep.get(*p)).count() as u64;
             continue;
