@@ -12,6 +12,7 @@ pub mod error;
 pub mod eval_ctx;
 pub mod foreach;
 pub mod kmem;
+pub mod listcmd;
 pub mod log;
 pub mod modcmd;
 pub mod modload;

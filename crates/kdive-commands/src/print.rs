@@ -10,14 +10,15 @@ use kdive_eval::{CpuSpec, Evaluator, Expr, Value};
 use serde_json::json;
 
 pub fn run(s: &mut Session, _args: &[String], raw: &str) -> Result<Report, CmdError> {
-    let (format, text) = options(raw)?;
+    let (format, radix, text) = options(raw)?;
     if text.is_empty() {
         return Err(CmdError::Usage(
-            "usage: p [-x|-d|-u] EXPR | p/FMT EXPR | p symbol[:cpuspec]".into(),
+            "usage: p [-x|-d] EXPR | p/FMT EXPR | p symbol[:cpuspec]".into(),
         ));
     }
     let opts = PrintOptions {
         format,
+        radix,
         ..PrintOptions::crash()
     };
     let base = s.eval.history.len();
@@ -55,10 +56,12 @@ pub fn run(s: &mut Session, _args: &[String], raw: &str) -> Result<Report, CmdEr
     ))
 }
 
-/// `/x` or `-x`/`-d`/`-u` ahead of the expression.
-fn options(raw: &str) -> Result<(Option<char>, &str), CmdError> {
+/// gdb's `/FMT` letter, or crash's `-x`/`-d` (an output radix: enums and strings stay as
+/// they are), ahead of the expression.
+fn options(raw: &str) -> Result<(Option<char>, u32, &str), CmdError> {
     let mut rest = raw.trim();
     let mut format = None;
+    let mut radix = 10;
     if let Some(r) = rest.strip_prefix('/') {
         let end = r.find(char::is_whitespace).unwrap_or(r.len());
         let f = &r[..end];
@@ -76,10 +79,18 @@ fn options(raw: &str) -> Result<(Option<char>, &str), CmdError> {
         if r.len() > 1 && !r[1..].starts_with(char::is_whitespace) {
             break;
         }
-        format = Some(c);
+        match c {
+            'x' => radix = 16,
+            'd' => radix = 10,
+            _ => {
+                return Err(CmdError::Usage(
+                    "p -u: reading user-space addresses is not supported".into(),
+                ))
+            }
+        }
         rest = r[1..].trim_start();
     }
-    Ok((format, rest))
+    Ok((format, radix, rest))
 }
 
 enum Item {

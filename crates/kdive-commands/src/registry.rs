@@ -28,13 +28,13 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "p",
         summary: "print the value of an expression (gdb notation, $N history)",
-        usage: "p [-x|-d|-u] EXPR | p/FMT EXPR | p symbol[:cpu|:a]",
+        usage: "p [-x|-d] EXPR | p/FMT EXPR | p symbol[:cpu|:a]",
         run: crate::print::run,
     },
     Command {
         name: "print",
         summary: "print the value of an expression (same as p)",
-        usage: "print [-x|-d|-u] EXPR",
+        usage: "print [-x|-d] EXPR",
         run: crate::print::run,
     },
     Command {
@@ -90,6 +90,12 @@ pub static COMMANDS: &[Command] = &[
         summary: "kernel stack backtrace of a task, the panic task, or every CPU",
         usage: crate::bt::USAGE,
         run: crate::bt::run,
+    },
+    Command {
+        name: "list",
+        summary: "walk a linked list: list_head (-H/-h), chains, -s/-S structs per entry",
+        usage: crate::listcmd::USAGE,
+        run: crate::listcmd::run,
     },
     Command {
         name: "foreach",
@@ -225,6 +231,7 @@ fn details(name: &str) -> Option<&'static str> {
     match name {
         "dis" => Some(crate::dis::DETAILS),
         "disassemble" => Some(crate::disassemble::DETAILS),
+        "list" => Some(crate::listcmd::DETAILS),
         _ => None,
     }
 }

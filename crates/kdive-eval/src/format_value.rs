@@ -19,6 +19,9 @@ pub struct PrintOptions {
     /// Stop arrays and strings after this many elements with `...`; None is unlimited
     /// (crash's setting; gdb's default is 200).
     pub elements: Option<usize>,
+    /// gdb's output radix (crash's `-x`/`-d`, `hex`/`dec`): 16 prints integers in hex but
+    /// leaves enums, bools, strings and pointers as they are, unlike `/x`. 10 otherwise.
+    pub radix: u32,
 }
 
 impl PrintOptions {
@@ -28,6 +31,7 @@ impl PrintOptions {
             format: None,
             repeats: None,
             elements: None,
+            radix: 10,
         }
     }
     /// gdb's defaults.
@@ -36,6 +40,7 @@ impl PrintOptions {
             format: None,
             repeats: Some(10),
             elements: Some(200),
+            radix: 10,
         }
     }
 }
@@ -114,7 +119,11 @@ impl Printer<'_, '_> {
                     None if is_bool && (v == 0 || v == 1) => {
                         (if v == 1 { "true" } else { "false" }).to_string()
                     }
+                    None if is_char && size == 1 && self.opts.radix == 16 => {
+                        format!("{} {}", format_int(v, 1, false, 'x'), char_literal(v as u8))
+                    }
                     None if is_char && size == 1 => format!("{v} {}", char_literal(v as u8)),
+                    None if self.opts.radix == 16 => format_int(v, size, signed, 'x'),
                     None => v.to_string(),
                 }
             }

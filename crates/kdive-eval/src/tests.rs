@@ -267,6 +267,22 @@ fn values() {
         format_value(&ev, &ev.eval_str(&format!("{a}->comm")).unwrap(), x).unwrap(),
         "{0x65, 0x74, 0x68, 0x30, 0x0, 0x0, 0x0, 0x0}"
     );
+    // crash's `-x` is gdb's output radix, not `/x`: integers in hex (negative ones as the
+    // type's two's complement), strings, enums and pointers as they are.
+    let hex = PrintOptions {
+        radix: 16,
+        ..PrintOptions::crash()
+    };
+    let show =
+        |e: &str| format_value(&ev, &ev.eval_str(&format!("{a}->{e}")).unwrap(), hex).unwrap();
+    assert_eq!(show("comm"), "\"eth0\\000\\000\\000\"");
+    assert_eq!(show("flags"), "0x5");
+    assert_eq!(show("num"), "0xfffffffd");
+    assert_eq!(show("descmem.dma"), "0x1234");
+    assert_eq!(
+        format_value(&ev, &ev.eval_str("(enum color)1").unwrap(), hex).unwrap(),
+        "GREEN"
+    );
     // History.
     let hist = vec![v];
     assert_eq!(p(&t, &hist, "$1.next == $.prev"), "1");
