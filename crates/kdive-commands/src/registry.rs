@@ -134,6 +134,18 @@ pub static COMMANDS: &[Command] = &[
         run: crate::kmem::run,
     },
     Command {
+        name: "vtop",
+        summary: "virtual to physical: the page-table walk, PTE flags, struct page (-c task)",
+        usage: crate::vtop::VTOP_USAGE,
+        run: crate::vtop::run_vtop,
+    },
+    Command {
+        name: "ptov",
+        summary: "physical to kernel virtual (the direct map)",
+        usage: crate::vtop::PTOV_USAGE,
+        run: crate::vtop::run_ptov,
+    },
+    Command {
         name: "dis",
         summary:
             "disassemble (crash): FUNC, ADDR [COUNT]; -l/-s source, -r up to ADDR, -v variables",

@@ -7,43 +7,16 @@
 
 use kdive_commands::{Outcome, Session};
 use kdive_kernel::{Kernel, OpenOptions};
-use kdive_lab::lab_dir;
+use kdive_lab::{capture_dirs, lab_dir, manifest};
 use std::path::{Path, PathBuf};
 
 /// Captures with crash's outputs (`peers/`), with their vmlinux.
 fn captures(lab: &Path) -> Vec<(PathBuf, PathBuf)> {
-    let mut out = Vec::new();
-    for m in glob_manifests(lab) {
-        let cap = m.parent().unwrap_or(Path::new("")).to_path_buf();
-        let Ok(text) = std::fs::read_to_string(&m) else {
-            continue;
-        };
-        let Some(v) = text.lines().find_map(|l| l.strip_prefix("vmlinux=")) else {
-            continue;
-        };
-        if cap.join("vmcore.elf").is_file() && cap.join("peers").is_dir() {
-            out.push((cap, PathBuf::from(v)));
-        }
-    }
-    out.sort();
-    out
-}
-
-fn glob_manifests(lab: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for rel in std::fs::read_dir(lab).into_iter().flatten().flatten() {
-        for scn in std::fs::read_dir(rel.path())
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let m = scn.path().join("MANIFEST");
-            if m.is_file() {
-                out.push(m);
-            }
-        }
-    }
-    out
+    capture_dirs(lab)
+        .into_iter()
+        .filter(|cap| cap.join("peers").is_dir())
+        .filter_map(|cap| Some((cap.clone(), PathBuf::from(manifest(&cap, "vmlinux")?))))
+        .collect()
 }
 
 fn run(s: &mut Session, line: &str) -> String {

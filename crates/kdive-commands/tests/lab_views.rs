@@ -402,10 +402,29 @@ fn crash806(cap: &Path, cmds: &[&str]) -> Option<BTreeMap<String, String>> {
     Some(map)
 }
 
-/// `kmem -i`, `kmem -s`, `kmem ADDRESS`, `files 1` and `mount` equal crash 8.0.6's (run now, on the module-race capture of each
-/// kernel), and the filtered kdump gives the same numbers as the full ELF dump.
+/// crash's `vtop` text without its VMA block (kdive does not walk VMAs yet), trailing blanks
+/// and blank lines: crash 8.0.6 pads `PAGE:` lines with spaces.
+fn without_vma(text: &str) -> String {
+    let mut out = String::new();
+    let mut in_vma = false;
+    for l in text.lines() {
+        if l.starts_with("      VMA ") {
+            in_vma = true;
+        } else if l.trim().is_empty() {
+            in_vma = false;
+        } else if !in_vma {
+            out.push_str(l.trim_end());
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// `kmem -i`, `kmem -s`, `kmem ADDRESS`, `files 1`, `mount`, `runq`, `net`, `irq -s` and `vtop`
+/// (kernel and user addresses) equal crash 8.0.6's (run now, on the module-race capture of
+/// each kernel), and the filtered kdump gives the same numbers as the full ELF dump.
 #[test]
-fn kmem_equals_crash_806() {
+fn kmem_and_vtop_equal_crash_806() {
     let Some(lab) = lab_dir() else { return };
     for cap in captures(&lab) {
         let mut s = session(&[cap.join("vmcore.elf")]);
@@ -438,10 +457,28 @@ fn kmem_equals_crash_806() {
             sym(&mut s, "jiffies"),
         ];
         let kmem_addr: Vec<String> = addrs.iter().map(|a| format!("kmem {a}")).collect();
+        // vtop: a slab object (direct map), init_task (kernel image), a module's code (vmalloc,
+        // 4 KiB pages) and, through init's page tables, init's user stack pointer.
+        let module_base = run(&mut s, "mod").json["modules"][0]["base"]
+            .as_str()
+            .expect("the module-race module")
+            .to_string();
+        let init_bt = run(&mut s, "bt 1").text;
+        let user_sp = init_bt
+            .rfind("RSP: ")
+            .map(|at| init_bt[at + 5..at + 21].to_string())
+            .expect("init's user registers");
+        let vtops = [
+            format!("vtop {}", addrs[0]),
+            format!("vtop {}", addrs[2]),
+            format!("vtop {module_base}"),
+            format!("vtop -c 1 {user_sp}"),
+        ];
         let mut cmds = vec![
             "kmem -i", "kmem -s", "files 1", "mount", "runq", "net", "irq -s",
         ];
         cmds.extend(kmem_addr.iter().map(String::as_str));
+        cmds.extend(vtops.iter().map(String::as_str));
         match crash806(&cap, &cmds) {
             Some(theirs)
                 if theirs
@@ -455,6 +492,14 @@ fn kmem_equals_crash_806() {
                 }
                 for c in &kmem_addr {
                     assert_eq!(run(&mut s, c).text, theirs[c], "{}: {c}", cap.display());
+                }
+                for c in &vtops {
+                    assert_eq!(
+                        without_vma(&run(&mut s, c).text),
+                        without_vma(&theirs[c]),
+                        "{}: {c}",
+                        cap.display()
+                    );
                 }
             }
             _ => eprintln!("note: {}: crash 8.0.6 not available", cap.display()),

@@ -40,7 +40,11 @@ impl Kernel {
 
     /// The page holding kernel virtual address `va`.
     pub fn page_info(&self, va: u64) -> Result<PageInfo> {
-        let phys = self.mem.vtop(va)?;
+        self.page_info_phys(self.mem.vtop(va)?)
+    }
+
+    /// The page holding physical address `phys`.
+    pub fn page_info_phys(&self, phys: u64) -> Result<PageInfo> {
         let ps = self.page_size();
         let page = self.phys_to_page(phys)?;
         let off = |m: &str| self.layout.offset("page", m);

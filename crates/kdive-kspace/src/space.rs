@@ -5,7 +5,7 @@ use std::sync::{Arc, RwLock};
 use kdive_dumpfile::{Notes, Vmcoreinfo};
 use kdive_physmem::{PhysError, PhysMem};
 
-use crate::arch::{x86_64_layout, Translation, Translator};
+use crate::arch::{x86_64_layout, Translation, Translator, WalkTrace};
 use crate::cache::{CacheStats, TranslationCache, DEFAULT_CAPACITY};
 use crate::error::{Error, Result};
 use crate::layout::{Fact, KernelLayout, Source};
@@ -137,6 +137,26 @@ impl KernelSpace {
             self.cache.insert(va & !mask, t.pa & !mask);
         }
         Ok(t)
+    }
+
+    /// The page-table walk for `va` entry by entry (crash's `vtop`), from the kernel's
+    /// top-level table or, for a process's user addresses, from the one at physical `root`.
+    /// Never cached: it reads the tables as the dump holds them.
+    pub fn walk_trace(&self, root: Option<u64>, va: u64) -> WalkTrace {
+        let layout = self.layout();
+        if let Err(e) = self.arch.check_canonical(&layout, va) {
+            return WalkTrace {
+                root: root.unwrap_or(self.arch.root()),
+                steps: Vec::new(),
+                result: Err(e),
+            };
+        }
+        self.arch.walk_trace(&*self.mem, &layout, root, va)
+    }
+
+    /// Names of the bits set in a page-table entry.
+    pub fn entry_flags(&self, entry: u64) -> Vec<&'static str> {
+        self.arch.entry_flags(entry)
     }
 
     /// Physical address of a virtual address.

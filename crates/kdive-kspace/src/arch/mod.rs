@@ -20,6 +20,26 @@ pub struct Translation {
     pub page_size: u64,
 }
 
+/// One page-table entry a walk read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WalkStep {
+    /// The level's name as the kernel calls it (`PGD`, `P4D`, `PUD`, `PMD`, `PTE`).
+    pub level: &'static str,
+    /// Physical address of the entry.
+    pub entry_pa: u64,
+    /// Its value.
+    pub entry: u64,
+}
+
+/// A page-table walk step by step (crash's `vtop`): every entry read, and where it led.
+#[derive(Debug)]
+pub struct WalkTrace {
+    /// Physical address of the top-level table the walk started from.
+    pub root: u64,
+    pub steps: Vec<WalkStep>,
+    pub result: Result<Translation>,
+}
+
 /// An architecture's knowledge of virtual → physical translation.
 pub trait Translator: Send + Sync {
     /// Architecture name as `uname -m` prints it.
@@ -39,6 +59,19 @@ pub trait Translator: Send + Sync {
 
     /// Translation by walking the kernel page tables in physical memory.
     fn walk(&self, mem: &dyn PhysMem, layout: &KernelLayout, va: u64) -> Result<Translation>;
+
+    /// The same walk from the top-level table at physical `root` (the kernel's when None, a
+    /// process's `mm->pgd` for user addresses), recording every entry read.
+    fn walk_trace(
+        &self,
+        mem: &dyn PhysMem,
+        layout: &KernelLayout,
+        root: Option<u64>,
+        va: u64,
+    ) -> WalkTrace;
+
+    /// Names of the bits set in a page-table entry, in the order crash prints them.
+    fn entry_flags(&self, entry: u64) -> Vec<&'static str>;
 
     /// Direct-map virtual address of a physical address, when the direct map's base is known.
     fn ptov(&self, layout: &KernelLayout, pa: u64) -> Result<u64>;

@@ -3,7 +3,7 @@
 
 use kdive_physmem::{PhysError, PhysMem};
 
-use super::{Translation, Translator};
+use super::{Translation, Translator, WalkStep, WalkTrace};
 use crate::error::{Error, Result};
 use crate::layout::KernelLayout;
 
@@ -29,6 +29,21 @@ const PAGE_SHIFT: u32 = 12;
 const PAGE_SIZE: u64 = 1 << PAGE_SHIFT;
 const ENTRY_PRESENT: u64 = 1 << 0;
 const ENTRY_LARGE: u64 = 1 << 7;
+/// Page-table entry bits by name, in crash's order (`PSE` only when present, `PROTNONE` only
+/// when not: they are the same bit).
+const ENTRY_FLAGS: [(u64, &str); 11] = [
+    (1 << 0, "PRESENT"),
+    (1 << 1, "RW"),
+    (1 << 2, "USER"),
+    (1 << 3, "PWT"),
+    (1 << 4, "PCD"),
+    (1 << 5, "ACCESSED"),
+    (1 << 6, "DIRTY"),
+    (1 << 7, "PSE"),
+    (1 << 8, "PROTNONE"),
+    (1 << 8, "GLOBAL"),
+    (1 << 63, "NX"),
+];
 /// Physical-address bits of a page-table entry (bits 12..51).
 const ENTRY_ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 
@@ -93,6 +108,66 @@ impl X86_64 {
         (pob.is_known() || no_kaslr).then_some(pob.value)
     }
 
+    /// Walks the tables from the top-level one at physical `root`, telling `step` each entry
+    /// read.
+    fn walk_from(
+        &self,
+        mem: &dyn PhysMem,
+        layout: &KernelLayout,
+        root: u64,
+        va: u64,
+        step: &mut dyn FnMut(WalkStep),
+    ) -> Result<Translation> {
+        let levels: &[Level] = if layout.pgtable_l5.value {
+            &LEVELS_L5
+        } else {
+            &LEVELS_L4
+        };
+        let mut table = root;
+        for level in levels {
+            let index = (va >> level.shift) & 0x1ff;
+            let entry_pa = table + index * 8;
+            let entry = read_entry(mem, entry_pa).map_err(|source| Error::Phys { va, source })?;
+            step(WalkStep {
+                level: level.name,
+                entry_pa,
+                entry,
+            });
+            if entry & ENTRY_PRESENT == 0 {
+                return Err(Error::NotMapped {
+                    va,
+                    level: level.name,
+                });
+            }
+            let addr = entry & self.addr_mask;
+            let is_leaf = level.shift == PAGE_SHIFT || entry & ENTRY_LARGE != 0;
+            if is_leaf {
+                // Large pages exist only at PUD (1 GiB) and PMD (2 MiB); PGD/P4D have no PS bit.
+                if level.shift > 30 {
+                    return Err(Error::BadEntry {
+                        va,
+                        level: level.name,
+                        entry,
+                    });
+                }
+                let size = 1u64 << level.shift;
+                // In large-page entries bit 12 is PAT, not an address bit: mask to the page size.
+                let pa = (addr & !(size - 1)) | (va & (size - 1));
+                return Ok(Translation {
+                    pa,
+                    page_size: size,
+                });
+            }
+            table = addr;
+        }
+        // Unreachable: the last level always returns.
+        Err(Error::BadEntry {
+            va,
+            level: "PTE",
+            entry: 0,
+        })
+    }
+
     fn direct_map_end(layout: &KernelLayout, base: u64) -> u64 {
         let max = if layout.pgtable_l5.value {
             DIRECT_MAP_MAX_L5
@@ -140,49 +215,40 @@ impl Translator for X86_64 {
     }
 
     fn walk(&self, mem: &dyn PhysMem, layout: &KernelLayout, va: u64) -> Result<Translation> {
-        let levels: &[Level] = if layout.pgtable_l5.value {
-            &LEVELS_L5
-        } else {
-            &LEVELS_L4
-        };
-        let mut table = self.root;
-        for level in levels {
-            let index = (va >> level.shift) & 0x1ff;
-            let entry =
-                read_entry(mem, table + index * 8).map_err(|source| Error::Phys { va, source })?;
-            if entry & ENTRY_PRESENT == 0 {
-                return Err(Error::NotMapped {
-                    va,
-                    level: level.name,
-                });
-            }
-            let addr = entry & self.addr_mask;
-            let is_leaf = level.shift == PAGE_SHIFT || entry & ENTRY_LARGE != 0;
-            if is_leaf {
-                // Large pages exist only at PUD (1 GiB) and PMD (2 MiB); PGD/P4D have no PS bit.
-                if level.shift > 30 {
-                    return Err(Error::BadEntry {
-                        va,
-                        level: level.name,
-                        entry,
-                    });
-                }
-                let size = 1u64 << level.shift;
-                // In large-page entries bit 12 is PAT, not an address bit: mask to the page size.
-                let pa = (addr & !(size - 1)) | (va & (size - 1));
-                return Ok(Translation {
-                    pa,
-                    page_size: size,
-                });
-            }
-            table = addr;
+        self.walk_from(mem, layout, self.root, va, &mut |_| {})
+    }
+
+    fn walk_trace(
+        &self,
+        mem: &dyn PhysMem,
+        layout: &KernelLayout,
+        root: Option<u64>,
+        va: u64,
+    ) -> WalkTrace {
+        let root = root.map_or(self.root, |r| r & self.addr_mask);
+        let mut steps = Vec::new();
+        let result = self.walk_from(mem, layout, root, va, &mut |s| steps.push(s));
+        WalkTrace {
+            root,
+            steps,
+            result,
         }
-        // Unreachable: the last level always returns.
-        Err(Error::BadEntry {
-            va,
-            level: "PTE",
-            entry: 0,
-        })
+    }
+
+    fn entry_flags(&self, entry: u64) -> Vec<&'static str> {
+        let present = entry & ENTRY_PRESENT != 0;
+        ENTRY_FLAGS
+            .iter()
+            .filter(|(bit, name)| {
+                entry & bit != 0
+                    && match *name {
+                        "PSE" => present,
+                        "PROTNONE" => !present,
+                        _ => true,
+                    }
+            })
+            .map(|(_, name)| *name)
+            .collect()
     }
 
     fn ptov(&self, layout: &KernelLayout, pa: u64) -> Result<u64> {
@@ -206,6 +272,7 @@ impl Translator for X86_64 {
 
 #[cfg(test)]
 mod tests {
+    use super::ENTRY_ADDR_MASK;
     use crate::error::Error;
     use crate::synth::SynthMem;
 
@@ -216,6 +283,53 @@ mod tests {
 
     fn mem(l5: bool) -> SynthMem {
         SynthMem::new(8 * MIB as usize, 2 * MIB, l5)
+    }
+
+    #[test]
+    fn a_traced_walk_records_every_entry_it_read() {
+        let mut m = mem(false);
+        m.map(VA, 0x30_1000, 0x1000);
+        let va2 = 0xffff_c900_0020_0000;
+        m.map(va2, 0x40_0000, 2 * MIB);
+        let ks = m.into_space();
+        let t = ks.walk_trace(None, VA + 0x10);
+        let levels: Vec<_> = t.steps.iter().map(|s| s.level).collect();
+        assert_eq!(levels, ["PGD", "PUD", "PMD", "PTE"]);
+        assert_eq!(t.result.unwrap().pa, 0x30_1010);
+        assert_eq!(t.steps[3].entry & ENTRY_ADDR_MASK, 0x30_1000);
+        // Each entry lies in the table the one before it points to.
+        for w in t.steps.windows(2) {
+            assert_eq!(w[1].entry_pa & !0xfff, w[0].entry & ENTRY_ADDR_MASK);
+        }
+        assert_eq!(t.steps[0].entry_pa & !0xfff, t.root);
+        let t = ks.walk_trace(None, va2 + 0x1234);
+        assert_eq!(t.steps.len(), 3, "a 2 MiB page ends at the PMD");
+        assert_eq!(t.result.unwrap().page_size, 2 * MIB);
+        // Not mapped: the walk shows the entry that was not present.
+        let t = ks.walk_trace(None, 0xffff_8880_7fff_0000);
+        assert!(matches!(t.result, Err(Error::NotMapped { .. })));
+        assert_eq!(t.steps.last().map(|s| s.entry & 1), Some(0));
+        // Another root: a walk from a table that maps nothing stops at its first entry.
+        let t = ks.walk_trace(Some(0x7f_f000), VA);
+        assert_eq!(t.root, 0x7f_f000);
+        assert_eq!(t.steps.len(), 1);
+        assert!(t.result.is_err());
+    }
+
+    #[test]
+    fn entry_flags_are_named_as_crash_names_them() {
+        let ks = mem(false).into_space();
+        // From crash's vtop on the lab's 6.1 dump: a 2 MiB direct-map page, a 4 KiB module page.
+        assert_eq!(
+            ks.entry_flags(0x8000_0000_01a0_01e3).join("|"),
+            "PRESENT|RW|ACCESSED|DIRTY|PSE|GLOBAL|NX"
+        );
+        assert_eq!(
+            ks.entry_flags(0x273_1161).join("|"),
+            "PRESENT|ACCESSED|DIRTY|GLOBAL"
+        );
+        // Not present with bit 8: a PROT_NONE page (and crash still says GLOBAL).
+        assert_eq!(ks.entry_flags(0x1000 | 0x100).join("|"), "PROTNONE|GLOBAL");
     }
 
     #[test]
