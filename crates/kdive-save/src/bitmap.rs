@@ -116,11 +116,23 @@ impl PfnBitmap {
         out
     }
 
-    /// The bitmap as stored in a kdump file: `byte_len` bytes (zero-padded).
-    pub fn to_bytes(&self, byte_len: usize) -> Vec<u8> {
-        let mut out: Vec<u8> = self.words.iter().flat_map(|w| w.to_le_bytes()).collect();
-        out.resize(byte_len, 0);
-        out
+    /// Bytes `[at, at + len)` of the bitmap as stored in a kdump file (zero past its end)
+    /// into `out`: a big bitmap is written a chunk at a time, never copied whole.
+    pub fn bytes_into(&self, at: usize, len: usize, out: &mut Vec<u8>) {
+        out.clear();
+        out.resize(len, 0);
+        let mut i = 0;
+        while i < len {
+            let byte = at + i;
+            let Some(w) = self.words.get(byte / 8) else {
+                break;
+            };
+            let b = w.to_le_bytes();
+            let from = byte % 8;
+            let n = (8 - from).min(len - i);
+            out[i..i + n].copy_from_slice(&b[from..from + n]);
+            i += n;
+        }
     }
 }
 
@@ -168,9 +180,16 @@ mod tests {
             vec![(3, 5), (60, 200), (299, 300)]
         );
         assert_eq!(b.count(), 2 + 140 + 1);
-        let bytes = b.to_bytes(64);
+        let mut bytes = Vec::new();
+        b.bytes_into(0, 64, &mut bytes);
         assert_eq!(bytes[0], 0b0001_1000);
         assert_eq!(bytes.len(), 64);
+        // Any window reads the same bytes, padding included.
+        for (at, len) in [(0, 64), (3, 7), (7, 2), (30, 20), (37, 27), (60, 4)] {
+            let mut w = Vec::new();
+            b.bytes_into(at, len, &mut w);
+            assert_eq!(w, bytes[at..at + len], "window {at}+{len}");
+        }
         b.set_range(0, 300, false);
         assert_eq!(b.count(), 0);
         assert_eq!(b.runs().count(), 0);

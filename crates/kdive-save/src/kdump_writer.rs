@@ -85,16 +85,9 @@ impl KdumpJob<'_> {
             self.write_header(sink, &layout, base_status | STATUS_INCOMPLETE)
                 .map_err(on_io)?;
         }
-        sink.write_at(
-            layout.bitmap1_off,
-            &plan.ram.to_bytes(layout.bitmap_len as usize),
-        )
-        .map_err(on_io)?;
-        sink.write_at(
-            layout.bitmap2_off,
-            &plan.keep.to_bytes(layout.bitmap_len as usize),
-        )
-        .map_err(on_io)?;
+        let len = layout.bitmap_len as usize;
+        write_bitmap(sink, layout.bitmap1_off, &plan.ram, len).map_err(on_io)?;
+        write_bitmap(sink, layout.bitmap2_off, &plan.keep, len).map_err(on_io)?;
 
         let share_zero = plan.level.has(crate::level::DumpLevel::ZERO);
         let zero_off = layout.data_off;
@@ -168,4 +161,24 @@ impl KdumpJob<'_> {
         sink.finish().map_err(on_io)?;
         Ok(stats)
     }
+}
+
+/// Writes a bitmap of `len` bytes at `offset` a chunk at a time: a bitmap is max_pfn / 8 bytes
+/// (32 MiB for a 1 TiB machine) and a whole copy of it would double the peak memory.
+fn write_bitmap(
+    sink: &mut dyn Sink,
+    offset: u64,
+    bitmap: &crate::bitmap::PfnBitmap,
+    len: usize,
+) -> std::io::Result<()> {
+    const CHUNK: usize = 1 << 20;
+    let mut buf = Vec::with_capacity(CHUNK.min(len));
+    let mut at = 0;
+    while at < len {
+        let n = CHUNK.min(len - at);
+        bitmap.bytes_into(at, n, &mut buf);
+        sink.write_at(offset + at as u64, &buf)?;
+        at += n;
+    }
+    Ok(())
 }
