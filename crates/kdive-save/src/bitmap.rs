@@ -121,6 +121,14 @@ impl PfnBitmap {
     pub fn bytes_into(&self, at: usize, len: usize, out: &mut Vec<u8>) {
         out.clear();
         out.resize(len, 0);
+        if at % 8 == 0 {
+            // Whole words (the writer's chunks are word-aligned).
+            let words = self.words.get(at / 8..).unwrap_or_default();
+            for (dst, w) in out.chunks_mut(8).zip(words) {
+                dst.copy_from_slice(&w.to_le_bytes()[..dst.len()]);
+            }
+            return;
+        }
         let mut i = 0;
         while i < len {
             let byte = at + i;
