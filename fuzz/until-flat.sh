@@ -11,11 +11,10 @@
 #
 # libFuzzer's -timeout (30 s) counts wall-clock time, so a fuzzer starved of CPU (run at nice
 # 19 beside a build or a test run) can report a "timeout" on an input that is merely slow.
-# Every timeout input is therefore replayed alone: if it finishes within half the timeout it is
-# recorded as starvation, removed, and the run resumes on the same corpus; a real hang (an
-# input that does not finish in 15 s on its own) stops the target and is reported as a
-# finding. (Half, not less: save_any_dump's legitimate worst case, a header describing memory
-# up to kdive save's 4 TiB limit, takes ~7 s under the sanitizers.)
+# Every timeout input is therefore replayed alone with a CPU-time limit of half the timeout
+# (15 s of its own CPU, however busy the machine): one that finishes is recorded as
+# starvation, removed, and the run resumes on the same corpus; a real hang (15 CPU seconds, or
+# 5 minutes blocked) stops the target and is reported as a finding.
 # One line per target goes to stdout (a README table row: target, wall minutes, CPU minutes,
 # runs, coverage start → end, when coverage last grew, verdict, findings); full logs to
 # fuzz/logs/TARGET.log.
@@ -72,7 +71,7 @@ for t in "$@"; do
     grep -aqE '^==[0-9]+== ERROR|ERROR: libFuzzer|^SUMMARY: ' "$part" || break
     unit=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$part" | tail -1)
     if grep -aq 'libFuzzer: timeout' "$part" && [ -n "$unit" ] &&
-       timeout 15 "$bin_dir/$t" "$unit" >/dev/null 2>&1; then
+       timeout 300 bash -c 'ulimit -t 15; exec "$@"' _ "$bin_dir/$t" "$unit" >/dev/null 2>&1; then
       starved=$((starved + 1))
       rm -f "$unit"
       continue

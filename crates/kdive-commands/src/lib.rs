@@ -30,6 +30,7 @@ pub mod sym;
 pub mod sys;
 pub mod task;
 pub mod vfscmd;
+pub mod vm;
 pub mod vtop;
 
 pub use error::CmdError;

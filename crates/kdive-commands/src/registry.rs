@@ -134,6 +134,12 @@ pub static COMMANDS: &[Command] = &[
         run: crate::kmem::run,
     },
     Command {
+        name: "vm",
+        summary: "a task's address space: mm, page table, RSS, every VMA with its file",
+        usage: crate::vm::USAGE,
+        run: crate::vm::run,
+    },
+    Command {
         name: "vtop",
         summary: "virtual to physical: the page-table walk, PTE flags, struct page (-c task)",
         usage: crate::vtop::VTOP_USAGE,

@@ -18,3 +18,11 @@ impl Report {
         Report { text, json }
     }
 }
+
+/// `s` centred in `w` columns as crash's `mkstring` centres: the odd column goes left when
+/// `odd_left` (CENTER|RJUST), else right (CENTER|LJUST).
+pub fn centre(s: &str, w: usize, odd_left: bool) -> String {
+    let pad = w.saturating_sub(s.len());
+    let left = if odd_left { pad.div_ceil(2) } else { pad / 2 };
+    format!("{}{s}{}", " ".repeat(left), " ".repeat(pad - left))
+}

@@ -2,6 +2,7 @@
 //! prints it — every page-table entry the walk read, the leaf entry's flags and the `struct
 //! page` — for kernel addresses and, through a task's `mm->pgd`, user addresses.
 
+use crate::report::centre;
 use crate::{CmdError, Report, Session};
 use kdive_kernel::{AddrExt, Kernel};
 use kdive_kspace::{Error as SpaceError, WalkTrace};
@@ -19,6 +20,9 @@ struct UserTables {
     comm: String,
     /// `mm->pgd`: virtual and physical.
     pgd: Option<(u64, u64)>,
+    /// The task's VMAs (crash shows the one holding the address, and calls an address in
+    /// none of them not accessible).
+    vmas: Vec<kdive_kernel::vma::Vma>,
 }
 
 pub fn run_vtop(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
@@ -66,6 +70,10 @@ pub fn run_vtop(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, 
             pgd: (task.mm != 0)
                 .then(|| user_pgd(&s.kernel, task.mm))
                 .transpose()?,
+            vmas: match task.mm {
+                0 => Vec::new(),
+                mm => s.kernel.vmas(mm)?.vmas,
+            },
         })
     } else {
         None
@@ -79,9 +87,14 @@ pub fn run_vtop(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, 
             let u = user
                 .as_ref()
                 .ok_or_else(|| CmdError::Usage("vtop: no task".into()))?;
-            match u.pgd {
-                Some(pgd) => translate(k, va, Some(pgd)),
-                None => (
+            let vma = u.vmas.iter().find(|v| v.start <= va && va < v.end);
+            match (u.pgd, vma) {
+                (Some(pgd), Some(vma)) => translate(k, va, Some((pgd, vma))),
+                (Some(_), None) => (
+                    format!("{}  (not accessible)\n\n", row_header(va, true)),
+                    json!({"virtual": va, "error": "in no VMA of the task"}),
+                ),
+                (None, _) => (
                     format!(
                         "{}  (not accessible: pid {} \"{}\" has no user address space)\n",
                         row_header(va, true),
@@ -151,7 +164,12 @@ fn kernel_root_va(k: &Kernel, root_pa: u64) -> u64 {
 }
 
 /// One address's walk: crash's `vtop` block and its JSON.
-fn translate(k: &Kernel, va: u64, user_pgd: Option<(u64, u64)>) -> (String, serde_json::Value) {
+fn translate(
+    k: &Kernel,
+    va: u64,
+    user: Option<((u64, u64), &kdive_kernel::vma::Vma)>,
+) -> (String, serde_json::Value) {
+    let user_pgd = user.map(|u| u.0);
     let trace: WalkTrace = k.mem.walk_trace(user_pgd.map(|p| p.1), va);
     let root_va = match user_pgd {
         Some((v, _)) => v,
@@ -217,6 +235,14 @@ fn translate(k: &Kernel, va: u64, user_pgd: Option<(u64, u64)>) -> (String, serd
     j["physical"] = json!(t.pa);
     j["page_size"] = json!(t.page_size);
     j["flags"] = json!(flags);
+    if let Some((_, vma)) = user {
+        text.push_str(&format!(
+            "\n{}\n{}\n",
+            crate::vm::VMA_HEADER,
+            crate::vm::vma_line(vma)
+        ));
+        j["vma"] = json!(vma);
+    }
     match k.page_info_phys(t.pa) {
         Ok(p) => {
             let names = if p.names.is_empty() {
@@ -237,14 +263,6 @@ fn translate(k: &Kernel, va: u64, user_pgd: Option<(u64, u64)>) -> (String, serd
         }
     }
     (text, j)
-}
-
-/// `s` centred in `w` columns; the odd column goes left when `right` (crash's CENTER|RJUST),
-/// else right.
-fn centre(s: &str, w: usize, right: bool) -> String {
-    let pad = w.saturating_sub(s.len());
-    let left = if right { pad.div_ceil(2) } else { pad / 2 };
-    format!("{}{s}{}", " ".repeat(left), " ".repeat(pad - left))
 }
 
 /// 2MB, 1GB: a large page's size as crash writes it.

@@ -402,26 +402,15 @@ fn crash806(cap: &Path, cmds: &[&str]) -> Option<BTreeMap<String, String>> {
     Some(map)
 }
 
-/// crash's `vtop` text without its VMA block (kdive does not walk VMAs yet), trailing blanks
-/// and blank lines: crash 8.0.6 pads `PAGE:` lines with spaces.
-fn without_vma(text: &str) -> String {
-    let mut out = String::new();
-    let mut in_vma = false;
-    for l in text.lines() {
-        if l.starts_with("      VMA ") {
-            in_vma = true;
-        } else if l.trim().is_empty() {
-            in_vma = false;
-        } else if !in_vma {
-            out.push_str(l.trim_end());
-            out.push('\n');
-        }
-    }
-    out
+/// Text with each line's trailing blanks removed: crash 8.0.6 pads `vtop`'s `PAGE:` lines.
+fn trimmed(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("{}\n", l.trim_end()))
+        .collect()
 }
 
-/// `kmem -i`, `kmem -s`, `kmem ADDRESS`, `files 1`, `mount`, `runq`, `net`, `irq -s` and `vtop`
-/// (kernel and user addresses) equal crash 8.0.6's (run now, on the module-race capture of
+/// `kmem -i`, `kmem -s`, `kmem ADDRESS`, `files 1`, `mount`, `runq`, `net`, `irq -s`, `vtop`
+/// (kernel and user addresses) and `vm` (every task's, through `foreach`) equal crash 8.0.6's (run now, on the module-race capture of
 /// each kernel), and the filtered kdump gives the same numbers as the full ELF dump.
 #[test]
 fn kmem_and_vtop_equal_crash_806() {
@@ -473,6 +462,12 @@ fn kmem_and_vtop_equal_crash_806() {
             format!("vtop {}", addrs[2]),
             format!("vtop {module_base}"),
             format!("vtop -c 1 {user_sp}"),
+            // A user address in no VMA.
+            "vtop -c 1 1000".to_string(),
+            // Address spaces: init's, a kernel thread's (none), and every task's at once.
+            "vm 1".to_string(),
+            "vm 2".to_string(),
+            "foreach vm".to_string(),
         ];
         let mut cmds = vec![
             "kmem -i", "kmem -s", "files 1", "mount", "runq", "net", "irq -s",
@@ -495,8 +490,8 @@ fn kmem_and_vtop_equal_crash_806() {
                 }
                 for c in &vtops {
                     assert_eq!(
-                        without_vma(&run(&mut s, c).text),
-                        without_vma(&theirs[c]),
+                        trimmed(&run(&mut s, c).text),
+                        trimmed(&theirs[c]),
                         "{}: {c}",
                         cap.display()
                     );

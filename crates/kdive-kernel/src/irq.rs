@@ -19,19 +19,14 @@ pub struct IrqInfo {
 }
 
 const MAX_ENTRIES: usize = 1 << 16;
-/// Lowest x86_64 kernel address: tree entries below it are markers or metadata.
-const KERNEL_SPACE: u64 = 0xffff_8000_0000_0000;
 
 impl Kernel {
     /// Every entry of the sparse-IRQ tree.
     fn irq_descs(&self) -> Result<Vec<u64>> {
         let mut out = Vec::new();
-        if let Ok(root) = self.symbol_addr("sparse_irqs") {
-            let head = self.read_u64(
-                root.off(self.layout.offset("maple_tree", "ma_root")?),
-                "sparse_irqs.ma_root",
-            )?;
-            self.maple_entries(head, &mut out)?;
+        if let Ok(tree) = self.symbol_addr("sparse_irqs") {
+            let walk = self.maple_entries(tree, MAX_ENTRIES)?;
+            out.extend(walk.entries.iter().map(|e| e.entry));
         } else {
             let root = self.symbol_addr("irq_desc_tree")?;
             let head = self.read_u64(
@@ -71,59 +66,6 @@ impl Kernel {
             }
         } else if entry & 1 == 0 {
             out.push(entry);
-        }
-        Ok(())
-    }
-
-    /// Leaf entries of a maple tree whose `ma_root` is `root`: a single entry, or a node marked
-    /// MAPLE_ROOT_NODE (bit 1).
-    fn maple_entries(&self, root: u64, out: &mut Vec<u64>) -> Result<()> {
-        if root & 3 == 2 && root > 4096 {
-            self.maple_node(root & !2, 0, out, &mut HashSet::new())
-        } else {
-            if root >= KERNEL_SPACE {
-                out.push(root);
-            }
-            Ok(())
-        }
-    }
-
-    /// Entries below an encoded maple node: address in the bits above 8, type in bits 3-6
-    /// (dense, leaf_64, range_64, arange_64); children of range/arange nodes are nodes. Each
-    /// node is walked once (see `xa_entries`).
-    fn maple_node(
-        &self,
-        enode: u64,
-        depth: u32,
-        out: &mut Vec<u64>,
-        seen: &mut HashSet<u64>,
-    ) -> Result<()> {
-        if out.len() >= MAX_ENTRIES || depth > 16 || seen.len() >= MAX_ENTRIES {
-            return Ok(());
-        }
-        let node = enode & !0xff;
-        if !seen.insert(node) {
-            return Ok(());
-        }
-        let ty = (enode >> 3) & 0xf;
-        let (member, count) = match ty {
-            0 => ("maple_node", 31),
-            1 | 2 => ("maple_range_64", 16),
-            3 => ("maple_arange_64", 10),
-            _ => return Ok(()),
-        };
-        let slot = node.off(self.layout.offset(member, "slot")?);
-        for i in 0..count {
-            let e = self.read_u64(slot.elem(i, 8), "maple node slot")?;
-            // The last slot of a node that is not full holds metadata, not a pointer.
-            if e < KERNEL_SPACE {
-                continue;
-            }
-            if ty >= 2 {
-                self.maple_node(e, depth + 1, out, seen)?;
-            } else {
-                out.push(e);
-            }
         }
         Ok(())
     }

@@ -8,6 +8,7 @@ pub mod files;
 pub mod irq;
 pub mod layout;
 pub mod list;
+pub mod maple;
 pub mod meminfo;
 pub mod memory;
 pub mod moddebug;
@@ -28,6 +29,7 @@ pub mod taskstate;
 pub mod time;
 pub mod uts;
 pub mod vfs;
+pub mod vma;
 
 pub use addr::AddrExt;
 pub use error::{Error, Result};

@@ -117,7 +117,7 @@ impl Kernel {
     }
 
     /// `struct path` at `addr` as a string.
-    fn path_at(&self, addr: u64) -> Result<String> {
+    pub(crate) fn path_at(&self, addr: u64) -> Result<String> {
         let mnt = self.read_u64(addr.off(self.off("path", "mnt")?), "path.mnt")?;
         let dentry = self.read_u64(addr.off(self.off("path", "dentry")?), "path.dentry")?;
         self.d_path(mnt, dentry)

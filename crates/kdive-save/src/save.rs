@@ -34,6 +34,10 @@ pub struct Options {
     pub threads: usize,
     pub force: bool,
     pub quiet: bool,
+    /// Highest page frame number a source may describe; the output's two bitmaps take
+    /// `2 * max_pfn / 8` bytes. [`MAX_PFN`](crate::source::MAX_PFN) (4 TiB) by default; the
+    /// fuzz target lowers it so that each hostile header costs milliseconds, not seconds.
+    pub max_pfn: u64,
 }
 
 impl Options {
@@ -52,6 +56,7 @@ impl Options {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             force: false,
             quiet: false,
+            max_pfn: crate::source::MAX_PFN,
         }
     }
 }
@@ -83,7 +88,7 @@ pub fn save(o: &Options) -> Result<Outcome> {
     if o.dump_dmesg {
         return dump_dmesg(o);
     }
-    let src = Arc::new(SourceDump::open(&o.source)?);
+    let src = Arc::new(SourceDump::open(&o.source, o.max_pfn)?);
     let source_bytes = std::fs::metadata(&o.source).map(|m| m.len()).unwrap_or(0);
     let mut warnings = Vec::new();
     let ks = match src.dump.vmcoreinfo() {

@@ -47,7 +47,8 @@ impl Window {
 }
 
 impl SourceDump {
-    pub fn open(path: &Path) -> Result<SourceDump> {
+    /// Opens `path`; a source describing memory above page frame `limit` is refused.
+    pub fn open(path: &Path, limit: u64) -> Result<SourceDump> {
         let dump = Dump::open(&[path.to_path_buf()]).map_err(|e| SaveError::NotADump {
             path: path.to_path_buf(),
             detail: e.to_string(),
@@ -72,13 +73,13 @@ impl SourceDump {
             .map(|e| e.end.div_ceil(page_size))
             .max()
             .unwrap_or(0);
-        if max_pfn > MAX_PFN {
+        if max_pfn > limit {
             return Err(SaveError::NotADump {
                 path: path.to_path_buf(),
                 detail: format!(
-                    "it describes physical memory up to {:#x}, beyond the {} TiB kdive save handles",
+                    "it describes physical memory up to {:#x}, beyond the {} kdive save handles",
                     max_pfn.saturating_mul(page_size),
-                    (MAX_PFN * 4096) >> 40
+                    human_size(limit.saturating_mul(page_size))
                 ),
             });
         }
@@ -274,4 +275,15 @@ mod page_size {
             4096
         }
     }
+}
+
+/// 4 TiB, 64 GiB: a power-of-two size in its largest whole unit.
+fn human_size(bytes: u64) -> String {
+    const UNITS: [(&str, u32); 4] = [("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)];
+    for (name, shift) in UNITS {
+        if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
+            return format!("{} {name}", bytes >> shift);
+        }
+    }
+    format!("{bytes} bytes")
 }

@@ -298,3 +298,35 @@ fn a_kilobyte_describing_a_terabyte_is_bounded_and_marked_incomplete() {
         out.summary
     );
 }
+
+/// Fuzz find (save_any_dump, ~7 s under the sanitizers): an 8 KiB ELF describing memory up to
+/// 2.6 TB, just under the 4 TiB limit; its output bitmaps alone are 163 MB. A caller that
+/// sets a lower `max_pfn` (the fuzz target does) has it refused at once, with the limit named.
+#[test]
+fn a_source_above_the_callers_pfn_limit_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::write(
+        &src,
+        include_bytes!("../testdata/fuzz/save_any_dump-near-max-pfn"),
+    )
+    .unwrap();
+    let dest = dir.path().join("out");
+    let t0 = std::time::Instant::now();
+    let err = save(&Options {
+        max_pfn: 1 << 24,
+        ..lzo_d31(src, dest.clone())
+    })
+    .expect_err("refused");
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        t0.elapsed()
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("beyond the 64 GiB kdive save handles"),
+        "{msg}"
+    );
+    assert!(!dest.exists(), "nothing written");
+}

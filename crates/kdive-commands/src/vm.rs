@@ -1,0 +1,174 @@
+//! `vm [PID|TASK|COMMAND]...`: a task's address space as crash prints it — the `mm_struct`,
+//! its page table, RSS and total size, then every VMA with its range, flags and file.
+
+use crate::context::TaskTable;
+use crate::report::centre;
+use crate::{CmdError, Report, Session};
+use kdive_kernel::taskmem::MmReader;
+use kdive_kernel::vma::Vma;
+use kdive_kernel::{AddrExt, Kernel};
+use serde_json::json;
+
+pub const USAGE: &str = "vm [PID|TASK|COMMAND]...";
+
+/// crash's VMA table header.
+pub const VMA_HEADER: &str = "      VMA           START       END     FLAGS FILE";
+
+/// One VMA row: address, start and end right-aligned in 10, flags, file.
+pub fn vma_line(v: &Vma) -> String {
+    format!(
+        "{:<16x} {:>10x} {:>10x} {:>6x} {}",
+        v.addr,
+        v.start,
+        v.end,
+        v.flags,
+        v.file.as_deref().unwrap_or("")
+    )
+}
+
+pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
+    if let Some(o) = args.iter().find(|a| a.starts_with('-')) {
+        return Err(CmdError::Usage(format!(
+            "vm: option {o} is not supported\n{USAGE}"
+        )));
+    }
+    let table = s.tasks.table(&s.kernel)?;
+    let tasks = if args.is_empty() {
+        vec![s.tasks.current_task(&s.kernel, s.current_task)?]
+    } else {
+        let mut v = Vec::new();
+        for a in args {
+            v.extend(table.select(a)?.into_iter().cloned());
+        }
+        v
+    };
+    let k = &s.kernel;
+    let reader = MmReader::new(k);
+    let mut text = String::new();
+    let mut json = Vec::new();
+    for t in &tasks {
+        text.push_str(&table.header_line(t));
+        text.push('\n');
+        let (block, j) = address_space(k, &table, reader.as_ref().ok(), t.mm)?;
+        text.push_str(&block);
+        json.push(json!({"pid": t.pid, "task": format!("{:x}", t.addr), "comm": t.comm, "mm": j}));
+    }
+    Ok(Report::new(text, json!(json)))
+}
+
+/// The MM line and the VMA table of `mm` (0: a kernel thread, zeros and no VMAs).
+fn address_space(
+    k: &Kernel,
+    table: &TaskTable,
+    reader: Option<&MmReader>,
+    mm: u64,
+) -> Result<(String, serde_json::Value), CmdError> {
+    let mut text = format!(
+        "{}  {}  {}  {}\n",
+        centre("MM", 16, false),
+        centre("PGD", 16, false),
+        centre("RSS", 6, false),
+        centre("TOTAL_VM", 8, false)
+    );
+    if mm == 0 {
+        text.push_str(&format!(
+            "{}  {}  {}  {}\n",
+            centre("0", 16, false),
+            centre("0", 16, false),
+            centre("0k", 6, false),
+            centre("0k", 8, false)
+        ));
+        return Ok((text, serde_json::Value::Null));
+    }
+    let pgd = k.read_u64(
+        mm.off(k.layout.offset("mm_struct", "pgd")?),
+        "mm_struct.pgd",
+    )?;
+    let threads: Vec<u64> = table
+        .tasks
+        .iter()
+        .filter(|t| t.mm == mm)
+        .map(|t| t.addr)
+        .collect();
+    let page_kb = k.page_size() / 1024;
+    let usage = reader.map(|r| r.usage(k, mm, &threads));
+    let (rss, total) = match &usage {
+        Some(Ok(u)) => (
+            format!("{}k", u.rss * page_kb),
+            format!("{}k", u.total_vm * page_kb),
+        ),
+        _ => ("?".into(), "?".into()),
+    };
+    text.push_str(&format!(
+        "{}  {}  {}  {}\n",
+        centre(&format!("{mm:x}"), 16, false),
+        centre(&format!("{pgd:x}"), 16, false),
+        centre(&rss, 6, false),
+        centre(&total, 8, false)
+    ));
+    let list = k.vmas(mm)?;
+    text.push_str(VMA_HEADER);
+    text.push('\n');
+    for v in &list.vmas {
+        text.push_str(&vma_line(v));
+        text.push('\n');
+    }
+    let mut problems = list.problems.clone();
+    if let Some(Err(e)) = &usage {
+        problems.push(format!("RSS and TOTAL_VM: {e}"));
+    }
+    for p in &problems {
+        text.push_str(&format!("WARNING: {p}\n"));
+    }
+    let j = json!({
+        "mm": mm,
+        "pgd": pgd,
+        "rss_kb": usage.as_ref().and_then(|u| u.as_ref().ok()).map(|u| u.rss * page_kb),
+        "total_vm_kb": usage.as_ref().and_then(|u| u.as_ref().ok()).map(|u| u.total_vm * page_kb),
+        "vmas": list.vmas,
+        "problems": problems,
+    });
+    Ok((text, j))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_line_up_as_crashs() {
+        let v = Vma {
+            addr: 0xffff8c3f8272d980,
+            start: 0x400000,
+            end: 0x401000,
+            flags: 0x8000071,
+            file: Some("/bin/busybox".into()),
+        };
+        assert_eq!(
+            vma_line(&v),
+            "ffff8c3f8272d980     400000     401000 8000071 /bin/busybox"
+        );
+        let anon = Vma {
+            file: None,
+            flags: 0x100173,
+            ..v
+        };
+        assert!(vma_line(&anon).ends_with(" 100173 "));
+        let head = format!(
+            "{}  {}  {}  {}",
+            centre("MM", 16, false),
+            centre("PGD", 16, false),
+            centre("RSS", 6, false),
+            centre("TOTAL_VM", 8, false)
+        );
+        assert_eq!(head, "       MM               PGD          RSS    TOTAL_VM");
+        assert_eq!(
+            format!(
+                "{}  {}",
+                centre("1040k", 6, false),
+                centre("2260k", 8, false)
+            ),
+            "1040k    2260k  "
+        );
+    }
+}
