@@ -29,6 +29,7 @@ pub mod structcmd;
 pub mod sym;
 pub mod sys;
 pub mod task;
+pub mod treecmd;
 pub mod vfscmd;
 pub mod vm;
 pub mod vtop;

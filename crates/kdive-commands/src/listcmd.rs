@@ -174,7 +174,7 @@ fn parse_number(s: &str) -> Option<u64> {
 }
 
 /// An offset: a number of bytes or `STRUCT.MEMBER[.MEMBER...]` (the member's offset).
-fn resolve_offset(ev: &Evaluator, s: &str) -> Result<u64, CmdError> {
+pub(crate) fn resolve_offset(ev: &Evaluator, s: &str) -> Result<u64, CmdError> {
     if let Some(n) = parse_number(s) {
         return Ok(n);
     }
@@ -429,8 +429,8 @@ fn walk_entries(
 }
 
 /// One `-s`/`-S` argument: a struct or union, and the members to show (none: all of it).
-struct StructSpec {
-    text: String,
+pub(crate) struct StructSpec {
+    pub(crate) text: String,
     ty: kdive_debuginfo::TypeId,
     keyword: &'static str,
     name: String,
@@ -438,7 +438,7 @@ struct StructSpec {
 }
 
 impl StructSpec {
-    fn resolve(ev: &Evaluator, spec: &str) -> Result<StructSpec, CmdError> {
+    pub(crate) fn resolve(ev: &Evaluator, spec: &str) -> Result<StructSpec, CmdError> {
         let (name, members) = match spec.split_once('.') {
             Some((n, m)) => (n, m.split(',').map(str::to_string).collect()),
             None => (spec, Vec::new()),
@@ -459,7 +459,7 @@ impl StructSpec {
     }
 
     /// The struct (or its members) at `addr`: text as crash prints it, and JSON.
-    fn show(
+    pub(crate) fn show(
         &self,
         ev: &Evaluator,
         addr: u64,

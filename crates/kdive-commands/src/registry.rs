@@ -98,6 +98,12 @@ pub static COMMANDS: &[Command] = &[
         run: crate::listcmd::run,
     },
     Command {
+        name: "tree",
+        summary: "walk a red-black tree, XArray/radix tree/IDR or maple tree; -s/-S per entry",
+        usage: crate::treecmd::USAGE,
+        run: crate::treecmd::run,
+    },
+    Command {
         name: "foreach",
         summary: "run a per-task command (bt, task, files, ps...) for chosen tasks",
         usage: crate::foreach::USAGE,
@@ -250,6 +256,7 @@ fn details(name: &str) -> Option<&'static str> {
         "dis" => Some(crate::dis::DETAILS),
         "disassemble" => Some(crate::disassemble::DETAILS),
         "list" => Some(crate::listcmd::DETAILS),
+        "tree" => Some(crate::treecmd::DETAILS),
         _ => None,
     }
 }

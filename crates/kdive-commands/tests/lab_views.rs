@@ -410,7 +410,8 @@ fn trimmed(text: &str) -> String {
 }
 
 /// `kmem -i`, `kmem -s`, `kmem ADDRESS`, `files 1`, `mount`, `runq`, `net`, `irq -s`, `vtop`
-/// (kernel and user addresses) and `vm` (every task's, through `foreach`) equal crash 8.0.6's (run now, on the module-race capture of
+/// (kernel and user addresses), `vm` (every task's, through `foreach`) and `tree` (rbtree,
+/// XArray, maple) equal crash 8.0.6's (run now, on the module-race capture of
 /// each kernel), and the filtered kdump gives the same numbers as the full ELF dump.
 #[test]
 fn kmem_and_vtop_equal_crash_806() {
@@ -457,6 +458,9 @@ fn kmem_and_vtop_equal_crash_806() {
             .rfind("RSP: ")
             .map(|at| init_bt[at + 5..at + 21].to_string())
             .expect("init's user registers");
+        let init_mm = run(&mut s, "vm 1").json[0]["mm"]["mm"]
+            .as_u64()
+            .expect("init's mm");
         let vtops = [
             format!("vtop {}", addrs[0]),
             format!("vtop {}", addrs[2]),
@@ -468,6 +472,13 @@ fn kmem_and_vtop_equal_crash_806() {
             "vm 1".to_string(),
             "vm 2".to_string(),
             "foreach vm".to_string(),
+            // Trees: vmalloc's free areas (red-black; crash's pre-order, then sorted with
+            // positions and members), the pid IDR (an XArray) and init's VMAs (a maple tree).
+            "tree -t rbtree -o vmap_area.rb_node free_vmap_area_root".to_string(),
+            "tree -t rbtree -l -p -o vmap_area.rb_node -s vmap_area.va_start,va_end free_vmap_area_root"
+                .to_string(),
+            "tree -t xarray -p -s pid.level -r pid_namespace.idr init_pid_ns".to_string(),
+            format!("tree -t maple -p -r mm_struct.mm_mt {init_mm:x}"),
         ];
         let mut cmds = vec![
             "kmem -i", "kmem -s", "files 1", "mount", "runq", "net", "irq -s",

@@ -4,7 +4,6 @@
 
 use crate::list::walk_chain;
 use crate::{AddrExt, Kernel, Result};
-use std::collections::HashSet;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct IrqInfo {
@@ -28,46 +27,12 @@ impl Kernel {
             let walk = self.maple_entries(tree, MAX_ENTRIES)?;
             out.extend(walk.entries.iter().map(|e| e.entry));
         } else {
-            let root = self.symbol_addr("irq_desc_tree")?;
-            let head = self.read_u64(
-                root.off(self.layout.offset("xarray", "xa_head")?),
-                "xa_head",
-            )?;
-            self.xa_entries(head, 0, &mut out, &mut HashSet::new())?;
+            let tree = self.symbol_addr("irq_desc_tree")?;
+            let walk = self.xarray_entries(tree, MAX_ENTRIES)?;
+            // Value entries (low bit set) are not descriptors.
+            out.extend(walk.entries.iter().map(|e| e.entry).filter(|e| e & 1 == 0));
         }
         Ok(out)
-    }
-
-    /// Leaf entries of an xarray (radix tree) below `entry`. Each node is walked once: a node
-    /// reached again (a loop in a damaged tree) would otherwise multiply the walk 64-fold per
-    /// level.
-    fn xa_entries(
-        &self,
-        entry: u64,
-        depth: u32,
-        out: &mut Vec<u64>,
-        seen: &mut HashSet<u64>,
-    ) -> Result<()> {
-        if entry == 0 || out.len() >= MAX_ENTRIES || depth > 16 || seen.len() >= MAX_ENTRIES {
-            return Ok(());
-        }
-        if entry & 3 == 2 {
-            if entry <= 4096 {
-                return Ok(()); // retry/sibling marker
-            }
-            let node = entry - 2;
-            if !seen.insert(node) {
-                return Ok(());
-            }
-            let slots = node.off(self.layout.offset("xa_node", "slots")?);
-            for i in 0..64 {
-                let e = self.read_u64(slots.elem(i, 8), "xa_node.slots[]")?;
-                self.xa_entries(e, depth + 1, out, seen)?;
-            }
-        } else if entry & 1 == 0 {
-            out.push(entry);
-        }
-        Ok(())
     }
 
     /// Interrupts that have an action, by number.

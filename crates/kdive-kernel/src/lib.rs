@@ -20,6 +20,7 @@ pub mod panic;
 pub mod percpu;
 pub mod printk;
 pub mod printk_legacy;
+pub mod rbtree;
 pub mod runq;
 pub mod slab;
 pub mod stack;
@@ -30,6 +31,7 @@ pub mod time;
 pub mod uts;
 pub mod vfs;
 pub mod vma;
+pub mod xarray;
 
 pub use addr::AddrExt;
 pub use error::{Error, Result};

@@ -17,11 +17,13 @@ const MAX_HEIGHT: usize = 31;
 const RESERVED_RANGE: u64 = 4096;
 
 /// One entry of the tree: it covers indexes `first..=last`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MapleEntry {
     pub first: u64,
     pub last: u64,
     pub entry: u64,
+    /// Slot path from the root: `root/3/12`.
+    pub position: String,
 }
 
 /// The entries reached and, if parts of the tree could not be walked, why.
@@ -99,6 +101,7 @@ impl Kernel {
                     first: 0,
                     last: 0,
                     entry: root,
+                    position: "root".into(),
                 });
             }
             return Ok(walk);
@@ -111,7 +114,7 @@ impl Kernel {
             limit,
             out: walk,
         };
-        w.node(root, 0, u64::MAX, 0);
+        w.node(root, 0, u64::MAX, "root", 0);
         Ok(w.out)
     }
 }
@@ -126,7 +129,7 @@ struct Walker<'a> {
 
 impl Walker<'_> {
     /// The subtree of encoded node `enode`, covering indexes `min..=max`.
-    fn node(&mut self, enode: u64, min: u64, max: u64, depth: usize) {
+    fn node(&mut self, enode: u64, min: u64, max: u64, position: &str, depth: usize) {
         let node = enode & !NODE_MASK;
         let kind = (enode >> TYPE_SHIFT) & TYPE_MASK;
         if depth > MAX_HEIGHT {
@@ -192,10 +195,11 @@ impl Walker<'_> {
                         first: lo,
                         last: hi,
                         entry: slot,
+                        position: format!("{position}/{i}"),
                     });
                 }
             } else if slot != 0 {
-                self.node(slot, lo, hi, depth + 1);
+                self.node(slot, lo, hi, &format!("{position}/{i}"), depth + 1);
             }
             if hi >= max {
                 break;

@@ -262,31 +262,9 @@ impl Kernel {
         limit: usize,
         problems: &mut Vec<String>,
     ) -> Result<Vec<u64>> {
-        let left = self.off("rb_node", "rb_left")?;
-        let right = self.off("rb_node", "rb_right")?;
-        let mut out = Vec::new();
-        let mut stack = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        let mut cur = root;
-        while (cur != 0 || !stack.is_empty()) && out.len() < limit {
-            while cur != 0 && stack.len() < 64 {
-                if !seen.insert(cur) {
-                    problems.push(format!(
-                        "rbtree at {root:#x} loops back to {cur:#x}: stopped"
-                    ));
-                    return Ok(out);
-                }
-                stack.push(cur);
-                cur = self.read_u64(cur.off(left), "rb_node.rb_left")?;
-            }
-            if cur != 0 {
-                problems.push("rbtree deeper than 64: stopped".into());
-                break;
-            }
-            let Some(n) = stack.pop() else { break };
-            out.push(n);
-            cur = self.read_u64(n.off(right), "rb_node.rb_right")?;
-        }
+        let walk = self.rb_walk(root, crate::rbtree::RbOrder::In, limit)?;
+        problems.extend(walk.problems);
+        let out = walk.nodes.into_iter().map(|n| n.node).collect();
         Ok(out)
     }
 }
