@@ -1,6 +1,7 @@
 //! A corrupt-dump corpus made from a real lab dump (6.1 module-race): truncated files, extreme
 //! header fields, flipped bitmaps and page descriptors, garbled compressed pages, missing notes,
-//! bogus ELF program headers. `kdive VMLINUX DUMP -c sys -c ps -c 'bt -a' -c log` runs on each
+//! bogus ELF program headers. `kdive VMLINUX DUMP -c sys -c ps -c 'bt -a' -c log` (and `list`,
+//! `foreach vm`, `tree` over the task list, the VMAs and the pid IDR) runs on each
 //! under a deadline and an address-space limit: it must exit in time, never on a signal or a
 //! Rust panic, and every error line must say what it could not read (an address, a structure
 //! or the file). The variants are written to a tempdir; the lab's files are only read.
@@ -14,7 +15,17 @@ use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 const AS_LIMIT: &str = "2147483648";
-const COMMANDS: [&str; 4] = ["sys", "ps", "bt -a", "log"];
+const COMMANDS: [&str; 7] = [
+    "sys",
+    "ps",
+    "bt -a",
+    "log",
+    // The walkers of kernel lists and trees: the task list, every process's VMAs (maple
+    // tree), the pid IDR (XArray).
+    "list -H init_task.tasks -o task_struct.tasks",
+    "foreach vm",
+    "tree -t xarray -r pid_namespace.idr init_pid_ns",
+];
 
 struct Outcome {
     code: Option<i32>,
@@ -24,7 +35,7 @@ struct Outcome {
     timed_out: bool,
 }
 
-/// Runs kdive on `files` with the four commands, under `prlimit --as` and a deadline.
+/// Runs kdive on `files` with the commands, under `prlimit --as` and a deadline.
 fn run(files: &[&Path], commands: &[&str]) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
     let (out_path, err_path) = (dir.path().join("out"), dir.path().join("err"));
