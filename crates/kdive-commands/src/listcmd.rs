@@ -335,19 +335,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
             let addr = link.wrapping_sub(walk.list_head_offset);
             let at = addr.wrapping_sub(link_offset);
             let mut text = format!("{addr:x}\n");
-            let mut shown = Vec::new();
-            for spec in &specs {
-                match spec.show(ev, at, opts, a.fast) {
-                    Ok((t, j)) => {
-                        text.push_str(&t);
-                        shown.push(j);
-                    }
-                    Err(e) => {
-                        text.push_str(&format!("  ({}: {e})\n", spec.text));
-                        shown.push(json!({"error": e.to_string()}));
-                    }
-                }
-            }
+            let shown = show_structs(&specs, ev, at, opts, a.fast, &mut text);
             Entry {
                 text,
                 json: json!({"address": addr, "structs": shown}),
@@ -428,9 +416,35 @@ fn walk_entries(
     }
 }
 
+/// Each `-s`/`-S` struct at `addr`, appended to `text` (an error in its place when one cannot
+/// be read); their JSON.
+pub(crate) fn show_structs(
+    specs: &[StructSpec],
+    ev: &Evaluator,
+    addr: u64,
+    opts: PrintOptions,
+    fast: bool,
+    text: &mut String,
+) -> Vec<serde_json::Value> {
+    let mut shown = Vec::new();
+    for spec in specs {
+        match spec.show(ev, addr, opts, fast) {
+            Ok((t, j)) => {
+                text.push_str(&t);
+                shown.push(j);
+            }
+            Err(e) => {
+                text.push_str(&format!("  ({}: {e})\n", spec.text));
+                shown.push(json!({"error": e.to_string()}));
+            }
+        }
+    }
+    shown
+}
+
 /// One `-s`/`-S` argument: a struct or union, and the members to show (none: all of it).
 pub(crate) struct StructSpec {
-    pub(crate) text: String,
+    text: String,
     ty: kdive_debuginfo::TypeId,
     keyword: &'static str,
     name: String,

@@ -4,7 +4,7 @@
 //! range; each with its position and, with `-s`/`-S`, its struct. Bounded, loops reported.
 
 use crate::eval_ctx::with_eval_kernel;
-use crate::listcmd::{resolve_offset, StructSpec};
+use crate::listcmd::{resolve_offset, show_structs, StructSpec};
 use crate::structcmd::parse_address;
 use crate::{CmdError, Report, Session};
 use kdive_eval::format_value::PrintOptions;
@@ -206,19 +206,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
                 text.push_str(&pos);
                 text.push('\n');
             }
-            let mut shown = Vec::new();
-            for spec in &specs {
-                match spec.show(ev, addr, opts, fast) {
-                    Ok((t, sj)) => {
-                        text.push_str(&t);
-                        shown.push(sj);
-                    }
-                    Err(e) => {
-                        text.push_str(&format!("  ({}: {e})\n", spec.text));
-                        shown.push(json!({"error": e.to_string()}));
-                    }
-                }
-            }
+            let shown = show_structs(&specs, ev, addr, opts, fast, &mut text);
             if !specs.is_empty() {
                 j["structs"] = json!(shown);
             }
