@@ -15,8 +15,8 @@ use std::collections::HashSet;
 pub const USAGE: &str = "list [[-o] OFFSET] [-e END] [-s|-S STRUCT[.MEMBER[,MEMBER]] [-l OFFSET]] \
 [-x|-d] [-r] [-h [-O HEAD_OFFSET]|-H] START";
 
-pub const DETAILS: &str = "\
-  START        the first structure of the list (a symbol, address or expression)
+pub const DETAILS: &str =
+    "  START        the first structure of the list (a symbol, address or expression)
   -H START     START is a standalone list_head (LIST_HEAD()); it is not listed itself
   -h START     START is a structure with the list_head at OFFSET; it is listed first
   [-o] OFFSET  where the next pointer (or the list_head) is in each structure:

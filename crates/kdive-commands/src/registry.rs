@@ -295,6 +295,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn option_details_are_indented_from_their_first_line() {
+        for c in COMMANDS {
+            if let Some(d) = details(c.name) {
+                assert!(d.starts_with("  "), "{}: {:?}", c.name, &d[..20.min(d.len())]);
+            }
+        }
+    }
+
+    #[test]
     fn suggestions() {
         assert_eq!(edit_distance("sys", "sys"), 0);
         assert_eq!(closest_command("sus").as_deref(), Some("sys"));

@@ -14,8 +14,8 @@ use serde_json::json;
 pub const USAGE: &str = "tree [-t rbtree|radix|xarray|maple] [-r OFFSET] [-o OFFSET] \
 [-s|-S STRUCT[.MEMBER[,MEMBER]]] [-x|-d] [-l] [-p] [-N] START";
 
-pub const DETAILS: &str = "\
-  -t TYPE      rbtree (the default; also rb), radix or xarray (ra, x; the IDR too), maple (m)
+pub const DETAILS: &str =
+    "  -t TYPE      rbtree (the default; also rb), radix or xarray (ra, x; the IDR too), maple (m)
   -r OFFSET    START is a structure holding the rb_root / xarray / maple_tree at OFFSET
                (STRUCT.MEMBER or bytes)
   -o OFFSET    rbtree: where the rb_node is in each entry's structure
