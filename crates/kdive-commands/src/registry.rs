@@ -298,7 +298,12 @@ mod tests {
     fn option_details_are_indented_from_their_first_line() {
         for c in COMMANDS {
             if let Some(d) = details(c.name) {
-                assert!(d.starts_with("  "), "{}: {:?}", c.name, &d[..20.min(d.len())]);
+                assert!(
+                    d.starts_with("  "),
+                    "{}: {:?}",
+                    c.name,
+                    &d[..20.min(d.len())]
+                );
             }
         }
     }
