@@ -45,7 +45,12 @@ impl MemMap {
         let struct_size = v.size("page").ok_or_else(|| missing("SIZE(page)"))?;
         let page_size = v.page_size().unwrap_or(4096);
         let page_shift = page_size.trailing_zeros() as u64;
-        if !(page_shift..40).contains(&section_bits) || physmem_bits > 64 || sec_size == 0 {
+        // Hostile values must not underflow the shifts below or leave zero sections per root.
+        if !(page_shift..40).contains(&section_bits)
+            || !(section_bits..=64).contains(&physmem_bits)
+            || sec_size == 0
+            || sec_size > page_size
+        {
             return Err(format!(
                 "implausible SECTION_SIZE_BITS {section_bits} / MAX_PHYSMEM_BITS {physmem_bits}"
             ));

@@ -330,3 +330,25 @@ fn a_source_above_the_callers_pfn_limit_is_refused_at_once() {
     );
     assert!(!dest.exists(), "nothing written");
 }
+
+/// Fuzz find (save_any_dump, panic): VMCOREINFO with MAX_PHYSMEM_BITS below
+/// SECTION_SIZE_BITS underflowed the section count while mem_map was set up. Now the values are
+/// refused as implausible and the save falls back to a lower dump level.
+#[test]
+fn physmem_bits_below_section_bits_is_refused_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::write(
+        &src,
+        include_bytes!("../testdata/fuzz/save_any_dump-physmem-bits-below-section-bits"),
+    )
+    .unwrap();
+    // Any outcome but a panic: the source is damaged in many ways besides.
+    if let Ok(out) = save(&lzo_d31(src, dir.path().join("out"))) {
+        assert!(
+            out.warnings.iter().any(|w| w.contains("implausible")) || out.incomplete.is_some(),
+            "{:?}",
+            out.warnings
+        );
+    }
+}
