@@ -151,16 +151,7 @@ fn address(s: &mut Session, arg: &str) -> Result<Report, CmdError> {
     }
     match k.page_info(va) {
         Ok(p) => {
-            text.push_str("      PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS\n");
-            let names = if p.names.is_empty() {
-                String::new()
-            } else {
-                format!(" {}", p.names.join(","))
-            };
-            text.push_str(&format!(
-                "{:x} {:>8x} {:>16x} {:>8x} {:>2} {:x}{names}\n",
-                p.page, p.phys, p.mapping, p.index, p.count, p.flags
-            ));
+            text.push_str(&page_table(&p));
             json["page"] = serde_json::to_value(&p).unwrap_or_default();
         }
         Err(e) => {
@@ -169,6 +160,20 @@ fn address(s: &mut Session, arg: &str) -> Result<Report, CmdError> {
         }
     }
     Ok(Report::new(text, json))
+}
+
+/// crash's `struct page` table (`kmem ADDR`, `vtop`): the header and the page's row.
+pub fn page_table(p: &kdive_kernel::page::PageInfo) -> String {
+    let names = if p.names.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", p.names.join(","))
+    };
+    format!(
+        "      PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS\n\
+         {:x} {:>8x} {:>16x} {:>8x} {:>2} {:x}{names}\n",
+        p.page, p.phys, p.mapping, p.index, p.count, p.flags
+    )
 }
 
 /// Bytes as crash's `kmem -i` shows them: `0`, `256 KB`, `1.8 MB`, `717 MB`, `1.2 GB`.

@@ -6,7 +6,7 @@ use crate::report::centre;
 use crate::{CmdError, Report, Session};
 use kdive_kernel::taskmem::MmReader;
 use kdive_kernel::vma::Vma;
-use kdive_kernel::{AddrExt, Kernel};
+use kdive_kernel::Kernel;
 use serde_json::json;
 
 pub const USAGE: &str = "vm [PID|TASK|COMMAND]...";
@@ -80,10 +80,7 @@ fn address_space(
         ));
         return Ok((text, serde_json::Value::Null));
     }
-    let pgd = k.read_u64(
-        mm.off(k.layout.offset("mm_struct", "pgd")?),
-        "mm_struct.pgd",
-    )?;
+    let pgd = crate::vtop::mm_pgd(k, mm)?;
     let threads: Vec<u64> = table
         .tasks
         .iter()

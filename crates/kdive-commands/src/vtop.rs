@@ -137,10 +137,15 @@ fn parse_hex(a: &str, cmd: &str) -> Result<u64, CmdError> {
         .map_err(|_| CmdError::Usage(format!("{cmd}: invalid address: {a}")))
 }
 
+/// `mm->pgd`: the virtual address of an address space's top-level page table.
+pub(crate) fn mm_pgd(k: &Kernel, mm: u64) -> Result<u64, CmdError> {
+    let off = k.layout.offset("mm_struct", "pgd")?;
+    Ok(k.read_u64(mm.off(off), "mm_struct.pgd")?)
+}
+
 /// `mm->pgd`, virtual and physical.
 fn user_pgd(k: &Kernel, mm: u64) -> Result<(u64, u64), CmdError> {
-    let off = k.layout.offset("mm_struct", "pgd")?;
-    let pgd = k.read_u64(mm.off(off), "mm_struct.pgd")?;
+    let pgd = mm_pgd(k, mm)?;
     let pa = k.mem.vtop(pgd).map_err(kdive_kernel::Error::from)?;
     Ok((pgd, pa))
 }
@@ -245,16 +250,8 @@ fn translate(
     }
     match k.page_info_phys(t.pa) {
         Ok(p) => {
-            let names = if p.names.is_empty() {
-                String::new()
-            } else {
-                format!(" {}", p.names.join(","))
-            };
-            text.push_str(&format!(
-                "\n      PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS\n\
-                 {:x} {:>8x} {:>16x} {:>8x} {:>2} {:x}{names}\n",
-                p.page, p.phys, p.mapping, p.index, p.count, p.flags
-            ));
+            text.push('\n');
+            text.push_str(&crate::kmem::page_table(&p));
             j["page"] = serde_json::to_value(&p).unwrap_or_default();
         }
         Err(e) => {
