@@ -136,7 +136,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
                 let order = if linear { RbOrder::In } else { RbOrder::Pre };
                 let w = k.rb_walk(first, order, MAX_ENTRIES)?;
                 let e = w
-                    .nodes
+                    .items
                     .into_iter()
                     .map(|n| {
                         let addr = n.node.wrapping_sub(node_off);
@@ -153,7 +153,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
             Kind::Xarray => {
                 let w = k.xarray_entries(root, MAX_ENTRIES)?;
                 let e = w
-                    .entries
+                    .items
                     .into_iter()
                     .map(|x| {
                         let j =
@@ -171,7 +171,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
             Kind::Maple => {
                 let w = k.maple_entries(root, MAX_ENTRIES)?;
                 let e = w
-                    .entries
+                    .items
                     .into_iter()
                     .enumerate()
                     .map(|(n, m)| {

@@ -25,12 +25,12 @@ impl Kernel {
         let mut out = Vec::new();
         if let Ok(tree) = self.symbol_addr("sparse_irqs") {
             let walk = self.maple_entries(tree, MAX_ENTRIES)?;
-            out.extend(walk.entries.iter().map(|e| e.entry));
+            out.extend(walk.items.iter().map(|e| e.entry));
         } else {
             let tree = self.symbol_addr("irq_desc_tree")?;
             let walk = self.xarray_entries(tree, MAX_ENTRIES)?;
             // Value entries (low bit set) are not descriptors.
-            out.extend(walk.entries.iter().map(|e| e.entry).filter(|e| e & 1 == 0));
+            out.extend(walk.items.iter().map(|e| e.entry).filter(|e| e & 1 == 0));
         }
         Ok(out)
     }

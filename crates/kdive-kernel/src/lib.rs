@@ -31,6 +31,7 @@ pub mod time;
 pub mod uts;
 pub mod vfs;
 pub mod vma;
+pub mod walk;
 pub mod xarray;
 
 pub use addr::AddrExt;

@@ -2,6 +2,7 @@
 //! every entry with the index range it covers, in order. Bounded in depth and nodes, and a
 //! damaged node ends its subtree with a problem naming its address.
 
+use crate::xarray::{is_internal, is_node};
 use crate::{AddrExt, Kernel, Result};
 use std::collections::HashSet;
 
@@ -27,11 +28,7 @@ pub struct MapleEntry {
 }
 
 /// The entries reached and, if parts of the tree could not be walked, why.
-#[derive(Debug, Default, Clone)]
-pub struct MapleWalk {
-    pub entries: Vec<MapleEntry>,
-    pub problems: Vec<String>,
-}
+pub type MapleWalk = crate::walk::Walked<MapleEntry>;
 
 /// Where the pivots and slots of one kind of node are.
 #[derive(Debug, Clone, Copy)]
@@ -97,7 +94,7 @@ impl Kernel {
         if !is_node(root) {
             // A tree holding only index 0 keeps the entry in the root itself.
             if root != 0 && !is_reserved(root) {
-                walk.entries.push(MapleEntry {
+                walk.items.push(MapleEntry {
                     first: 0,
                     last: 0,
                     entry: root,
@@ -159,7 +156,7 @@ impl Walker<'_> {
         };
         let mut lo = min;
         for i in 0..=shape.pivots {
-            if self.out.entries.len() >= self.limit {
+            if self.out.items.len() >= self.limit {
                 self.out
                     .problems
                     .push(format!("more than {} entries: stopped", self.limit));
@@ -191,7 +188,7 @@ impl Walker<'_> {
             };
             if leaf {
                 if slot != 0 && !is_reserved(slot) {
-                    self.out.entries.push(MapleEntry {
+                    self.out.items.push(MapleEntry {
                         first: lo,
                         last: hi,
                         entry: slot,
@@ -209,14 +206,9 @@ impl Walker<'_> {
     }
 }
 
-/// An encoded pointer to a node (`xa_is_node`: low bits `10`, above the reserved range).
-fn is_node(v: u64) -> bool {
-    v & 3 == 2 && v > RESERVED_RANGE
-}
-
 /// The tree's own marker values (`xa_is_internal` below the reserved range).
 fn is_reserved(v: u64) -> bool {
-    v & 3 == 2 && v < RESERVED_RANGE
+    is_internal(v) && v < RESERVED_RANGE
 }
 
 #[cfg(test)]

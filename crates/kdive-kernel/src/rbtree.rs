@@ -25,11 +25,7 @@ pub struct RbNode {
 }
 
 /// The nodes reached and what stopped parts of the walk.
-#[derive(Debug, Default, Clone)]
-pub struct RbWalk {
-    pub nodes: Vec<RbNode>,
-    pub problems: Vec<String>,
-}
+pub type RbWalk = crate::walk::Walked<RbNode>;
 
 impl Kernel {
     /// The tree below `node` (an `rb_node`, usually `rb_root.rb_node`), at most `limit` nodes.
@@ -65,7 +61,7 @@ impl Walk<'_> {
         if node == 0 {
             return;
         }
-        if self.out.nodes.len() >= self.limit {
+        if self.out.items.len() >= self.limit {
             if !self.out.problems.iter().any(|p| p.starts_with("more than")) {
                 self.out
                     .problems
@@ -103,11 +99,11 @@ impl Walk<'_> {
             position: position.clone(),
         };
         if self.order == RbOrder::Pre {
-            self.out.nodes.push(this.clone());
+            self.out.items.push(this.clone());
         }
         self.visit(l, format!("{position}/l"), depth + 1);
-        if self.order == RbOrder::In && self.out.nodes.len() < self.limit {
-            self.out.nodes.push(this);
+        if self.order == RbOrder::In && self.out.items.len() < self.limit {
+            self.out.items.push(this);
         }
         self.visit(r, format!("{position}/r"), depth + 1);
     }

@@ -264,7 +264,7 @@ impl Kernel {
     ) -> Result<Vec<u64>> {
         let walk = self.rb_walk(root, crate::rbtree::RbOrder::In, limit)?;
         problems.extend(walk.problems);
-        let out = walk.nodes.into_iter().map(|n| n.node).collect();
+        let out = walk.items.into_iter().map(|n| n.node).collect();
         Ok(out)
     }
 }

@@ -33,7 +33,7 @@ impl Kernel {
             let tree = mm.off(self.layout.offset("mm_struct", "mm_mt")?);
             let walk = self.maple_entries(tree, MAX_VMAS)?;
             out.problems = walk.problems;
-            walk.entries.iter().map(|e| e.entry).collect()
+            walk.items.iter().map(|e| e.entry).collect()
         } else {
             let first = self.read_u64(
                 mm.off(self.layout.offset("mm_struct", "mmap")?),

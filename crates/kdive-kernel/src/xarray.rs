@@ -21,11 +21,7 @@ pub struct XaEntry {
 }
 
 /// The entries reached and what stopped parts of the walk.
-#[derive(Debug, Default, Clone)]
-pub struct XaWalk {
-    pub entries: Vec<XaEntry>,
-    pub problems: Vec<String>,
-}
+pub type XaWalk = crate::walk::Walked<XaEntry>;
 
 impl Kernel {
     /// Entries of the XArray at `xa` (a `struct xarray` or `radix_tree_root`), at most `limit`.
@@ -40,7 +36,7 @@ impl Kernel {
         }
         if !is_node(head) {
             if !is_internal(head) {
-                out.entries.push(XaEntry {
+                out.items.push(XaEntry {
                     index: 0,
                     entry: head,
                     position: "root".into(),
@@ -61,12 +57,12 @@ impl Kernel {
         while let Some(item) = stack.pop() {
             let (node, base, position, depth) = match item {
                 Item::Leaf(e) => {
-                    if out.entries.len() >= limit {
+                    if out.items.len() >= limit {
                         out.problems
                             .push(format!("more than {limit} entries: stopped"));
                         break;
                     }
-                    out.entries.push(e);
+                    out.items.push(e);
                     continue;
                 }
                 Item::Node {
@@ -150,11 +146,11 @@ enum Item {
 }
 
 /// `xa_is_internal`: low bits `10`.
-fn is_internal(v: u64) -> bool {
+pub(crate) fn is_internal(v: u64) -> bool {
     v & 3 == 2
 }
 
 /// `xa_is_node`: an internal entry above the markers.
-fn is_node(v: u64) -> bool {
+pub(crate) fn is_node(v: u64) -> bool {
     is_internal(v) && v > INTERNAL_MAX
 }
