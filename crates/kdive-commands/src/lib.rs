@@ -16,6 +16,7 @@ pub mod listcmd;
 pub mod log;
 pub mod modcmd;
 pub mod modload;
+pub mod numbers;
 pub mod print;
 pub mod ps;
 pub mod ptype;

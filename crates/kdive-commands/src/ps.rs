@@ -1,8 +1,8 @@
 //! `ps`: crash's process table — PID PPID CPU TASK ST %MEM VSZ RSS COMM, `>` on the task each
 //! CPU was running, kernel threads in brackets, every thread and each CPU's idle task — and its
 //! views: -k/-u (kernel/user only), -G (group leaders), -s (kernel stack pointer), -p
-//! (parents), -c (children), -t (times), -A (active only), -S (state summary), filtered by pid,
-//! task address or command name.
+//! (parents), -c (children), -t (times), -l/-m (when each task last ran, most recent first),
+//! -A (active only), -S (state summary), filtered by pid, task address or command name.
 
 use crate::context::TaskTable;
 use crate::{CmdError, Report, Session};
@@ -28,6 +28,8 @@ struct Opts {
     parents: bool,
     children: bool,
     times: bool,
+    last_run: bool,
+    msecs: bool,
     active: bool,
     summary: bool,
     filters: Vec<String>,
@@ -47,6 +49,8 @@ fn parse(args: &[String]) -> Result<Opts, CmdError> {
                         'p' => o.parents = true,
                         'c' => o.children = true,
                         't' => o.times = true,
+                        'l' => o.last_run = true,
+                        'm' => o.msecs = true,
                         'A' => o.active = true,
                         'S' => o.summary = true,
                         _ => {
@@ -61,6 +65,14 @@ fn parse(args: &[String]) -> Result<Opts, CmdError> {
             _ => o.filters.push(a.clone()),
         }
     }
+    let views = [
+        o.parents, o.children, o.times, o.last_run, o.msecs, o.summary,
+    ];
+    if views.iter().filter(|&&v| v).count() > 1 {
+        return Err(CmdError::Usage(
+            "ps: -p, -c, -t, -l, -m and -S are mutually exclusive".into(),
+        ));
+    }
     if o.kernel && o.user {
         return Err(CmdError::Usage(
             "ps: -k and -u are mutually exclusive".into(),
@@ -69,7 +81,7 @@ fn parse(args: &[String]) -> Result<Opts, CmdError> {
     Ok(o)
 }
 
-pub const USAGE: &str = "ps [-k|-u|-G] [-s] [-p|-c|-t|-A|-S] [pid | task | command] ...";
+pub const USAGE: &str = "ps [-k|-u|-G] [-s] [-p|-c|-t|-l|-m|-A|-S] [pid | task | command] ...";
 
 /// One row of the table, with everything the text and JSON show.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -243,6 +255,9 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
     if o.times {
         return times(k, &table, &chosen);
     }
+    if o.last_run || o.msecs {
+        return Ok(last_runs(k, &table, &chosen, o.msecs, o.filters.is_empty()));
+    }
     let mem = MemTable::read(k, &table);
     let rows: Vec<PsRow> = chosen
         .iter()
@@ -374,9 +389,116 @@ fn times(k: &Kernel, table: &TaskTable, chosen: &[&Task]) -> Result<Report, CmdE
     Ok(Report::new(text, json!(json)))
 }
 
+/// `ps -l` / `ps -m`: each task's last-run timestamp (`-l`, raw) or the time since it
+/// (`-m`, against its CPU's `rq.clock`, as days hh:mm:ss.ms), with its state, most recent
+/// first — a task stuck in `UN` shows how long it has been waiting. Given tasks by name, pid
+/// or address, they are printed in that order instead, the times aligned on the days.
+fn last_runs(k: &Kernel, table: &TaskTable, chosen: &[&Task], msecs: bool, all: bool) -> Report {
+    let mut problems = table.problems.clone();
+    let stamp = |t: &Task, problems: &mut Vec<String>| match k.task_last_run(t.addr) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            problems.push(format!("pid {}: {e}", t.pid));
+            None
+        }
+    };
+    let mut rows: Vec<(&Task, Option<u64>)> = chosen
+        .iter()
+        .map(|t| (*t, stamp(t, &mut problems)))
+        .collect();
+    if all {
+        rows.sort_by_key(|r| std::cmp::Reverse(r.1));
+    }
+    // crash sizes the `-l` column by the most recent stamp of all tasks.
+    let width = table
+        .tasks
+        .iter()
+        .filter_map(|t| k.task_last_run(t.addr).ok())
+        .max()
+        .unwrap_or(0)
+        .to_string()
+        .len();
+    let mut clocks: HashMap<u32, Option<u64>> = HashMap::new();
+    let mut text = String::new();
+    let mut json = Vec::new();
+    for (t, last) in rows {
+        let state = table.states.crash_code(t);
+        let clock = *clocks
+            .entry(t.cpu)
+            .or_insert_with(|| match k.rq_clock(t.cpu) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    problems.push(format!("cpu {}: {e}", t.cpu));
+                    None
+                }
+            });
+        let since = match (last, clock) {
+            (Some(l), Some(c)) => Some(c.saturating_sub(l)),
+            _ => None,
+        };
+        let stamp_text = if msecs {
+            match (since, clock) {
+                (Some(d), Some(c)) => {
+                    let d = days_hms(d);
+                    let pad = if all {
+                        0
+                    } else {
+                        days_width(c).saturating_sub(days_width(since.unwrap_or(0)))
+                    };
+                    format!("{}{d}", " ".repeat(pad))
+                }
+                _ => "(unknown)".into(),
+            }
+        } else {
+            match last {
+                Some(l) => format!("{l:>width$}"),
+                None => format!("{:>width$}", "?"),
+            }
+        };
+        text.push_str(&format!(
+            "[{stamp_text}] [{state}]  {}\n",
+            table.header_line(t)
+        ));
+        json.push(
+            json!({"pid": t.pid, "task": format!("{:x}", t.addr), "comm": t.comm,
+            "state": state, "last_run": last, "rq_clock": clock, "since_ns": since}),
+        );
+    }
+    for p in &problems {
+        text.push_str(&format!("WARNING: {p}\n"));
+    }
+    Report::new(text, json!({"tasks": json, "problems": problems}))
+}
+
+/// Nanoseconds as crash's `days hh:mm:ss.mmm`.
+fn days_hms(ns: u64) -> String {
+    let ms = ns / 1_000_000;
+    let (secs, ms) = (ms / 1000, ms % 1000);
+    let (mins, secs) = (secs / 60, secs % 60);
+    let (hours, mins) = (mins / 60, mins % 60);
+    let (days, hours) = (hours / 24, hours % 24);
+    format!("{days} {hours:02}:{mins:02}:{secs:02}.{ms:03}")
+}
+
+/// Digits of the day count of `days_hms(ns)`.
+fn days_width(ns: u64) -> usize {
+    (ns / 86_400_000_000_000).to_string().len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nanoseconds_read_as_crashs_days_and_clock() {
+        assert_eq!(days_hms(0), "0 00:00:00.000");
+        assert_eq!(days_hms(28_123_456), "0 00:00:00.028");
+        assert_eq!(
+            days_hms((86_400 * 3 + 3_600 * 5 + 61) * 1_000_000_000),
+            "3 05:01:01.000"
+        );
+        assert_eq!(days_width(86_400_000_000_000 * 12), 2);
+    }
 
     fn r(pid: i32, active: bool, kt: bool, pct: f64, vsz: u64, rss: u64, comm: &str) -> PsRow {
         PsRow {

@@ -214,6 +214,30 @@ pub static COMMANDS: &[Command] = &[
         run: crate::sched::run_irq,
     },
     Command {
+        name: "eval",
+        summary: "integer calculator: hex (with KB/MB/GB), decimal, octal, binary; -b bits set",
+        usage: crate::numbers::EVAL_USAGE,
+        run: crate::numbers::run_eval,
+    },
+    Command {
+        name: "btop",
+        summary: "bytes to page frame number",
+        usage: crate::numbers::BTOP_USAGE,
+        run: crate::numbers::run_btop,
+    },
+    Command {
+        name: "ptob",
+        summary: "page frame number to bytes",
+        usage: crate::numbers::PTOB_USAGE,
+        run: crate::numbers::run_ptob,
+    },
+    Command {
+        name: "echo",
+        summary: "print the rest of the line (marks sections of batch output)",
+        usage: "echo [TEXT]",
+        run: echo,
+    },
+    Command {
         name: "q",
         summary: "quit",
         usage: "q",
@@ -259,6 +283,13 @@ fn details(name: &str) -> Option<&'static str> {
         "tree" => Some(crate::treecmd::DETAILS),
         _ => None,
     }
+}
+
+fn echo(_s: &mut Session, _args: &[String], raw: &str) -> Result<Report, CmdError> {
+    Ok(Report::new(
+        format!("{}\n", raw.trim()),
+        serde_json::json!(raw.trim()),
+    ))
 }
 
 fn help(_s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {

@@ -512,3 +512,37 @@ fn kmem_and_vtop_equal_crash_806() {
         }
     }
 }
+
+/// Commands compared as text with crash 8.0.6 on every capture it can open: `ps -l`/`-m`
+/// (when tasks last ran; for a task given by pid the times align on the days), `eval`, `btop`,
+/// `ptob` (crash's number rules; no shell metacharacters here, crash's `echo` separator would
+/// expand them).
+#[test]
+fn task_and_system_views_equal_crash_806() {
+    let Some(lab) = lab_dir() else { return };
+    let cmds = [
+        "ps -l",
+        "ps -m",
+        "ps -m 1",
+        "ps -l -u 2",
+        "eval 0x3000 / 3",
+        "eval -b 0xff00",
+        "eval jiffies + 8",
+        "eval -1",
+        "eval 2g / 4m",
+        "btop 0x5000 fff 12345678",
+        "ptob 12 0x10 ff",
+    ];
+    for cap in captures(&lab) {
+        let Some(theirs) =
+            crash806(&cap, &cmds).filter(|t| t.get("ps -l").is_some_and(|t| t.contains("PID:")))
+        else {
+            eprintln!("note: {}: crash 8.0.6 not available", cap.display());
+            continue;
+        };
+        let mut s = session(&[cap.join("vmcore.elf")]);
+        for c in cmds {
+            assert_eq!(run(&mut s, c).text, theirs[c], "{}: {c}", cap.display());
+        }
+    }
+}

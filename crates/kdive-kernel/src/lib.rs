@@ -6,6 +6,7 @@ pub mod cpus;
 pub mod error;
 pub mod files;
 pub mod irq;
+pub mod lastrun;
 pub mod layout;
 pub mod list;
 pub mod maple;
