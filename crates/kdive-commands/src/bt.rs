@@ -138,7 +138,7 @@ pub fn render_tasks(
     ))
 }
 
-fn parse_cpus(v: &str) -> Result<Vec<u32>, CmdError> {
+pub(crate) fn parse_cpus(v: &str) -> Result<Vec<u32>, CmdError> {
     let mut out = Vec::new();
     for part in v.split(',') {
         if let Some((a, b)) = part.split_once('-') {
@@ -155,7 +155,7 @@ fn parse_cpus(v: &str) -> Result<Vec<u32>, CmdError> {
 }
 
 fn bad_cpu(v: &str) -> CmdError {
-    CmdError::Usage(format!("bt -c: invalid cpu specification: {v}"))
+    CmdError::Usage(format!("invalid cpu specification: {v}"))
 }
 
 /// A pid (all its threads with that pid) or a task address.

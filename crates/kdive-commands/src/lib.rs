@@ -30,6 +30,7 @@ pub mod structcmd;
 pub mod sym;
 pub mod sys;
 pub mod task;
+pub mod timer;
 pub mod treecmd;
 pub mod vfscmd;
 pub mod vm;

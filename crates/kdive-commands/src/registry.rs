@@ -214,6 +214,12 @@ pub static COMMANDS: &[Command] = &[
         run: crate::sched::run_irq,
     },
     Command {
+        name: "timer",
+        summary: "pending timer-wheel timers of each CPU: expiry, time to expire, callback",
+        usage: crate::timer::USAGE,
+        run: crate::timer::run,
+    },
+    Command {
         name: "eval",
         summary: "integer calculator: hex (with KB/MB/GB), decimal, octal, binary; -b bits set",
         usage: crate::numbers::EVAL_USAGE,

@@ -29,6 +29,7 @@ pub mod taskmem;
 pub mod tasks;
 pub mod taskstate;
 pub mod time;
+pub mod timers;
 pub mod uts;
 pub mod vfs;
 pub mod vma;
