@@ -25,6 +25,7 @@ pub mod registry;
 pub mod report;
 pub mod sched;
 pub mod session;
+pub mod sig;
 pub mod source;
 pub mod structcmd;
 pub mod sym;

@@ -214,6 +214,12 @@ pub static COMMANDS: &[Command] = &[
         run: crate::sched::run_irq,
     },
     Command {
+        name: "sig",
+        summary: "a task's signal dispositions, blocked and pending signals; -l names, -s SET",
+        usage: crate::sig::USAGE,
+        run: crate::sig::run,
+    },
+    Command {
         name: "timer",
         summary: "pending timer-wheel timers of each CPU: expiry, time to expire, callback",
         usage: crate::timer::USAGE,

@@ -2,6 +2,7 @@
 //! size, the printk log and the panic — read through symbols and types, never hard-coded offsets.
 
 pub mod addr;
+pub mod archfacts;
 pub mod cpus;
 pub mod error;
 pub mod files;
@@ -23,6 +24,7 @@ pub mod printk;
 pub mod printk_legacy;
 pub mod rbtree;
 pub mod runq;
+pub mod signals;
 pub mod slab;
 pub mod stack;
 pub mod taskmem;
