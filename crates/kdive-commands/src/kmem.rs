@@ -3,11 +3,12 @@
 use crate::{CmdError, Report, Session};
 use kdive_kernel::meminfo::MemInfo;
 
-pub const USAGE: &str = "kmem -i | -s [NAME] | ADDRESS";
+pub const USAGE: &str = "kmem -i | -V | -s [NAME] | ADDRESS";
 
 pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
     match args.first().map(String::as_str) {
         Some("-i") if args.len() == 1 => meminfo(s),
+        Some("-V") if args.len() == 1 => vm_counters(s),
         Some("-s") => slabs(s, &args[1..]),
         Some(a) if !a.starts_with('-') => {
             let mut r = Report::default();
@@ -25,6 +26,41 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         }
         _ => Err(CmdError::Usage(format!("kmem: usage: {USAGE}"))),
     }
+}
+
+/// `kmem -V`: the VM zone and node statistics and the summed VM event counters, each name
+/// right-aligned to the longest of its block (zone and node share one width), as crash.
+fn vm_counters(s: &mut Session) -> Result<Report, CmdError> {
+    let v = s.kernel.vm_counters()?;
+    let stat_width = v
+        .zone
+        .iter()
+        .chain(&v.node)
+        .map(|(n, _)| n.len())
+        .max()
+        .unwrap_or(0);
+    let mut text = String::from("  VM_ZONE_STAT:\n");
+    let line = |text: &mut String, w: usize, n: &str, val: String| {
+        text.push_str(&format!("{n:>w$}: {val}\n"));
+    };
+    for (n, val) in &v.zone {
+        line(&mut text, stat_width, n, val.to_string());
+    }
+    text.push_str("\n  VM_NODE_STAT:\n");
+    for (n, val) in &v.node {
+        line(&mut text, stat_width, n, val.to_string());
+    }
+    if !v.events.is_empty() {
+        let w = v.events.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+        text.push_str("\n  VM_EVENT_STATES:\n");
+        for (n, val) in &v.events {
+            line(&mut text, w, n, (*val as u64).to_string());
+        }
+    }
+    Ok(Report::new(
+        text,
+        serde_json::to_value(&v).unwrap_or(serde_json::Value::Null),
+    ))
 }
 
 fn meminfo(s: &mut Session) -> Result<Report, CmdError> {
