@@ -22,6 +22,7 @@ pub mod printk;
 pub mod printk_legacy;
 pub mod rbtree;
 pub mod runq;
+pub mod scan;
 pub mod slab;
 pub mod stack;
 pub mod taskmem;
