@@ -24,6 +24,8 @@ pub mod rd;
 pub mod registry;
 pub mod report;
 pub mod sched;
+pub mod search;
+pub mod searchmatch;
 pub mod session;
 pub mod sig;
 pub mod source;

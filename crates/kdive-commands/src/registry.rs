@@ -98,6 +98,12 @@ pub static COMMANDS: &[Command] = &[
         run: crate::listcmd::run,
     },
     Command {
+        name: "search",
+        summary: "search memory for values or strings: kernel, user, physical, task stacks",
+        usage: crate::search::USAGE,
+        run: crate::search::run,
+    },
+    Command {
         name: "tree",
         summary: "walk a red-black tree, XArray/radix tree/IDR or maple tree; -s/-S per entry",
         usage: crate::treecmd::USAGE,
@@ -293,6 +299,7 @@ fn details(name: &str) -> Option<&'static str> {
         "disassemble" => Some(crate::disassemble::DETAILS),
         "list" => Some(crate::listcmd::DETAILS),
         "tree" => Some(crate::treecmd::DETAILS),
+        "search" => Some(crate::search::DETAILS),
         _ => None,
     }
 }

@@ -24,6 +24,7 @@ pub mod printk;
 pub mod printk_legacy;
 pub mod rbtree;
 pub mod runq;
+pub mod scan;
 pub mod signals;
 pub mod slab;
 pub mod stack;

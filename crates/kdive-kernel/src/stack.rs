@@ -401,7 +401,7 @@ pub fn cpu_note_regs(k: &Kernel, cpu: u32) -> Option<CpuRegisters> {
 }
 
 /// THREAD_SIZE: `union thread_union`'s size, else the init task's stack symbols, else 16 KiB.
-fn thread_size(k: &Kernel) -> u64 {
+pub fn thread_size(k: &Kernel) -> u64 {
     if let Some(s) = k
         .layout
         .with_type("union thread_union", |t, id| t.size_of(id))

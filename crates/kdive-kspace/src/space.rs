@@ -154,6 +154,30 @@ impl KernelSpace {
         self.arch.walk_trace(&*self.mem, &layout, root, va)
     }
 
+    /// The mapping of the page holding `va` under the top-level table at physical `root` (the
+    /// kernel's when None): `Ok(pa of the page)`, or `Err(next)` with the first address past
+    /// the hole the walk found (a whole unmapped table at once), None when that wraps.
+    pub fn probe_page(&self, root: Option<u64>, va: u64) -> std::result::Result<u64, Option<u64>> {
+        let page = self.arch.page_size();
+        let result = match root {
+            None => self.translate(va),
+            Some(_) => self.walk_trace(root, va).result,
+        };
+        match result {
+            Ok(t) => Ok(t.pa & !(page - 1)),
+            Err(Error::NotMapped { level, .. }) => {
+                let span = self.arch.entry_span(&self.layout(), level).max(page);
+                Err((va | (span - 1)).checked_add(1))
+            }
+            Err(_) => Err((va | (page - 1)).checked_add(1)),
+        }
+    }
+
+    /// The kernel's virtual regions (vmalloc area, kernel image) for this layout.
+    pub fn regions(&self) -> crate::KernelRegions {
+        self.arch.regions(&self.layout())
+    }
+
     /// Names of the bits set in a page-table entry.
     pub fn entry_flags(&self, entry: u64) -> Vec<&'static str> {
         self.arch.entry_flags(entry)

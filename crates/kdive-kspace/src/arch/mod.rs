@@ -78,4 +78,21 @@ pub trait Translator: Send + Sync {
 
     /// Physical address of the top-level kernel page table.
     fn root(&self) -> u64;
+
+    /// Bytes of address space one entry at `level` (a [`WalkStep::level`] name) maps: a walk
+    /// that found that entry not present can skip this much, aligned.
+    fn entry_span(&self, layout: &KernelLayout, level: &str) -> u64;
+
+    /// The kernel's virtual regions as `search` walks them, for this layout.
+    fn regions(&self, layout: &KernelLayout) -> KernelRegions;
+}
+
+/// Where the kernel's virtual regions lie (what the layout says; the ends of the direct map
+/// and of the vmemmap depend on how much memory there is and are the kernel model's to find).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KernelRegions {
+    /// The vmalloc area: start and end (exclusive).
+    pub vmalloc: (u64, u64),
+    /// First address of the kernel image mapping (`__START_KERNEL_map`).
+    pub image_start: u64,
 }

@@ -3,7 +3,7 @@
 
 use kdive_physmem::{PhysError, PhysMem};
 
-use super::{Translation, Translator, WalkStep, WalkTrace};
+use super::{KernelRegions, Translation, Translator, WalkStep, WalkTrace};
 use crate::error::{Error, Result};
 use crate::layout::KernelLayout;
 
@@ -267,6 +267,32 @@ impl Translator for X86_64 {
 
     fn root(&self) -> u64 {
         self.root
+    }
+
+    fn entry_span(&self, layout: &KernelLayout, level: &str) -> u64 {
+        let levels: &[Level] = if layout.pgtable_l5.value {
+            &LEVELS_L5
+        } else {
+            &LEVELS_L4
+        };
+        levels
+            .iter()
+            .find(|l| l.name == level)
+            .map_or(PAGE_SIZE, |l| 1 << l.shift)
+    }
+
+    fn regions(&self, layout: &KernelLayout) -> KernelRegions {
+        // VMALLOC_SIZE_TB: 32 TiB with 4-level paging, 12800 TiB with 5-level.
+        let size: u64 = if layout.pgtable_l5.value {
+            12800 << 40
+        } else {
+            32 << 40
+        };
+        let start = layout.vmalloc_base.value;
+        KernelRegions {
+            vmalloc: (start, start.saturating_add(size)),
+            image_start: START_KERNEL_MAP,
+        }
     }
 }
 
