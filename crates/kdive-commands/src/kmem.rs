@@ -3,12 +3,13 @@
 use crate::{CmdError, Report, Session};
 use kdive_kernel::meminfo::MemInfo;
 
-pub const USAGE: &str = "kmem -i | -V | -s [NAME] | ADDRESS";
+pub const USAGE: &str = "kmem -i | -V | -v | -s [NAME] | ADDRESS";
 
 pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
     match args.first().map(String::as_str) {
         Some("-i") if args.len() == 1 => meminfo(s),
         Some("-V") if args.len() == 1 => vm_counters(s),
+        Some("-v") if args.len() == 1 => vmalloc_areas(s),
         Some("-s") => slabs(s, &args[1..]),
         Some(a) if !a.starts_with('-') => {
             let mut r = Report::default();
@@ -60,6 +61,38 @@ fn vm_counters(s: &mut Session) -> Result<Report, CmdError> {
     Ok(Report::new(
         text,
         serde_json::to_value(&v).unwrap_or(serde_json::Value::Null),
+    ))
+}
+
+/// `kmem -v`: the busy vmalloc areas — vmap_area, vm_struct, range and size.
+fn vmalloc_areas(s: &mut Session) -> Result<Report, CmdError> {
+    use crate::report::centre;
+    let w = s.kernel.vmap_areas()?;
+    let mut text = String::new();
+    if !w.items.is_empty() {
+        text.push_str(&format!(
+            "{}  {}  {}     SIZE\n",
+            centre("VMAP_AREA", 16, false),
+            centre("VM_STRUCT", 16, false),
+            centre("ADDRESS RANGE", 35, false)
+        ));
+    }
+    for a in &w.items {
+        text.push_str(&format!(
+            "{:x}  {:x}  {:>16x} - {:<16x}  {:>7}\n",
+            a.addr,
+            a.vm_struct,
+            a.start,
+            a.end,
+            a.end.wrapping_sub(a.start)
+        ));
+    }
+    for p in &w.problems {
+        text.push_str(&format!("WARNING: {p}\n"));
+    }
+    Ok(Report::new(
+        text,
+        serde_json::json!({"areas": w.items, "problems": w.problems}),
     ))
 }
 

@@ -517,7 +517,7 @@ fn kmem_and_vtop_equal_crash_806() {
 /// (when tasks last ran; for a task given by pid the times align on the days), `eval`, `btop`,
 /// `ptob` (crash's number rules; no shell metacharacters here, crash's `echo` separator would
 /// expand them), `timer` (on 6.9+ kernels kdive shows the third, deferrable timer base that
-/// crash 8.0.6 misses; the comparison drops it), `sig` (dispositions, pending and blocked sets), `kmem -V` (VM counters named by the kernel's enums).
+/// crash 8.0.6 misses; the comparison drops it), `sig` (dispositions, pending and blocked sets), `kmem -V` (VM counters named by the kernel's enums), `kmem -v` (vmalloc areas; 6.9+ from the per-node busy lists).
 #[test]
 fn task_and_system_views_equal_crash_806() {
     let Some(lab) = lab_dir() else { return };
@@ -541,6 +541,7 @@ fn task_and_system_views_equal_crash_806() {
         "sig -l",
         "sig -s 0x80000000000d0101",
         "kmem -V",
+        "kmem -v",
     ];
     for cap in captures(&lab) {
         let Some(theirs) =

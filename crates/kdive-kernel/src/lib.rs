@@ -36,6 +36,7 @@ pub mod timers;
 pub mod uts;
 pub mod vfs;
 pub mod vma;
+pub mod vmalloc;
 pub mod vmstat;
 pub mod walk;
 pub mod xarray;
