@@ -14,6 +14,7 @@ pub mod foreach;
 pub mod kmem;
 pub mod listcmd;
 pub mod log;
+pub mod mach;
 pub mod modcmd;
 pub mod modload;
 pub mod numbers;

@@ -220,6 +220,12 @@ pub static COMMANDS: &[Command] = &[
         run: crate::sched::run_irq,
     },
     Command {
+        name: "mach",
+        summary: "machine: type, memory, CPUs, speed, HZ, kernel address bases, CPU stacks",
+        usage: crate::mach::USAGE,
+        run: crate::mach::run,
+    },
+    Command {
         name: "sig",
         summary: "a task's signal dispositions, blocked and pending signals; -l names, -s SET",
         usage: crate::sig::USAGE,

@@ -583,3 +583,72 @@ fn as_crash_806_sees_three_timer_bases(ours: &str) -> String {
     }
     out
 }
+
+/// `mach` equals crash 8.0.6's except where crash is wrong: on 6.1 it labels the MCE stack
+/// "(unknown)" with size 0 and the stack's top as its base, it omits the VC2 stack, and on
+/// 6.12 says HZ 1000 — kdive's HZ must equal the kernel's own CONFIG_HZ (the lab keeps
+/// the config beside the vmlinux).
+#[test]
+fn mach_equals_crash_806_where_crash_is_right() {
+    let Some(lab) = lab_dir() else { return };
+    for cap in captures(&lab) {
+        if !cap.ends_with("module-race") {
+            continue;
+        }
+        let Some(theirs) = crash806(&cap, &["mach"]).and_then(|t| t.get("mach").cloned()) else {
+            eprintln!("note: {}: crash 8.0.6 not available", cap.display());
+            continue;
+        };
+        let mut s = session(&[cap.join("vmcore.elf")]);
+        let ours = run(&mut s, "mach").text;
+        let vmlinux = PathBuf::from(manifest(&cap, "vmlinux").expect("vmlinux in MANIFEST"));
+        if let Ok(config) = std::fs::read_to_string(vmlinux.with_file_name("config")) {
+            let hz = config
+                .lines()
+                .find_map(|l| l.strip_prefix("CONFIG_HZ="))
+                .expect("CONFIG_HZ");
+            assert!(
+                ours.contains(&format!("\n                    HZ: {hz}\n")),
+                "{}: {ours}",
+                cap.display()
+            );
+        }
+        // crash 8.0.6 names the MCE stack on 6.12, not on 6.1.
+        let ours_dropped: &[&str] = if theirs.contains("(unknown) STACK SIZE") {
+            &["MCE", "VC2"]
+        } else {
+            &["VC2"]
+        };
+        assert_eq!(
+            without_stacks(&ours, ours_dropped),
+            without_stacks(&theirs, &["(unknown)"]),
+            "{}",
+            cap.display()
+        );
+    }
+}
+
+/// `mach` text without the HZ line and without the named stacks' blocks.
+fn without_stacks(text: &str, labels: &[&str]) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in text.lines() {
+        let t = line.trim_start();
+        if labels
+            .iter()
+            .any(|l| t.starts_with(&format!("{l} STACK SIZE:")))
+        {
+            skipping = true;
+            continue;
+        }
+        if skipping && (t.ends_with("STACKS:") || t.starts_with("CPU ")) {
+            continue;
+        }
+        skipping = false;
+        if !t.starts_with("HZ:") {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}

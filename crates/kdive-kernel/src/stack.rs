@@ -258,13 +258,7 @@ impl StackContext {
                 out.push(StackRegion::new(StackKind::Task, base, hi));
             }
         }
-        // hardirq_stack_ptr points at the last word of the IRQ stack.
-        if let Some(hi) = hardirq_stack_top(k, cpu).and_then(|top| top.checked_add(8)) {
-            if let Some(lo) = hi.checked_sub(self.thread_size) {
-                out.push(StackRegion::new(StackKind::Irq, lo, hi));
-            }
-        }
-        out.extend(exception_stacks(k, cpu));
+        out.extend(cpu_stacks(k, cpu, self.thread_size));
         out
     }
 
@@ -415,6 +409,20 @@ pub fn thread_size(k: &Kernel) -> u64 {
         }
     }
     16 << 10
+}
+
+/// A CPU's own stacks: its hard-IRQ stack (`irq_size` bytes, THREAD_SIZE on x86_64) and its
+/// exception (IST) stacks.
+pub fn cpu_stacks(k: &Kernel, cpu: u32, irq_size: u64) -> Vec<StackRegion> {
+    let mut out = Vec::new();
+    // hardirq_stack_ptr points at the last word of the IRQ stack.
+    if let Some(hi) = hardirq_stack_top(k, cpu).and_then(|top| top.checked_add(8)) {
+        if let Some(lo) = hi.checked_sub(irq_size) {
+            out.push(StackRegion::new(StackKind::Irq, lo, hi));
+        }
+    }
+    out.extend(exception_stacks(k, cpu));
+    out
 }
 
 /// The last word of `cpu`'s hard-IRQ stack (`hardirq_stack_ptr`, in `pcpu_hot` since 6.2).

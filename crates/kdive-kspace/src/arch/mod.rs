@@ -95,4 +95,6 @@ pub struct KernelRegions {
     pub vmalloc: (u64, u64),
     /// First address of the kernel image mapping (`__START_KERNEL_map`).
     pub image_start: u64,
+    /// First module address (`MODULES_VADDR`: the image mapping's end).
+    pub modules_start: u64,
 }

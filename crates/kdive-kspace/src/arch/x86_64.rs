@@ -292,6 +292,7 @@ impl Translator for X86_64 {
         KernelRegions {
             vmalloc: (start, start.saturating_add(size)),
             image_start: START_KERNEL_MAP,
+            modules_start: START_KERNEL_MAP + self.kernel_image_size,
         }
     }
 }
