@@ -5,6 +5,7 @@
 pub mod annotate;
 pub mod bt;
 pub mod context;
+pub mod dev;
 pub mod dis;
 pub mod disasm;
 pub mod disassemble;

@@ -232,6 +232,12 @@ pub static COMMANDS: &[Command] = &[
         run: crate::sig::run,
     },
     Command {
+        name: "dev",
+        summary: "character and block devices (cdev, gendisk, operations); -d: disk I/O in flight",
+        usage: crate::dev::USAGE,
+        run: crate::dev::run,
+    },
+    Command {
         name: "timer",
         summary: "pending timer-wheel timers of each CPU: expiry, time to expire, callback",
         usage: crate::timer::USAGE,

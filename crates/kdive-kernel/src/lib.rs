@@ -4,6 +4,7 @@
 pub mod addr;
 pub mod archfacts;
 pub mod cpus;
+pub mod devices;
 pub mod error;
 pub mod files;
 pub mod irq;

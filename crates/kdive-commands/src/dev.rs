@@ -1,0 +1,226 @@
+//! `dev [-d|-D]`: the registered character devices (major, name, `struct cdev`, file
+//! operations) and block majors (major, name, a `struct gendisk`, its operations), or with
+//! `-d`/`-D` each disk's requests in flight (`-D`: only disks with some), as crash prints them.
+
+use crate::{CmdError, Report, Session};
+use kdive_kernel::devices::{BlockMajor, CharDev, DiskIo};
+use serde_json::json;
+
+pub const USAGE: &str = "dev [-d | -D]";
+
+/// crash's headers for 64-bit addresses (16 hex digits).
+const CHR_HEADER: &str = "CHRDEV    NAME                 CDEV        OPERATIONS      ";
+const BLK_HEADER: &str = "BLKDEV    NAME                GENDISK      OPERATIONS      ";
+
+pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
+    let mut disks = None;
+    for a in args {
+        match a.as_str() {
+            "-d" => disks = Some(false),
+            "-D" => disks = Some(true),
+            "-p" | "-i" | "-V" | "-v" => {
+                return Err(CmdError::Usage(format!(
+                    "dev {a}: not supported yet (only the device tables and -d/-D)\n{USAGE}"
+                )))
+            }
+            _ => {
+                return Err(CmdError::Usage(format!(
+                    "dev: invalid argument {a}\n{USAGE}"
+                )))
+            }
+        }
+    }
+    if let Some(nonzero) = disks {
+        return disk_report(s, nonzero);
+    }
+    let chr = s.kernel.char_devices()?;
+    let blk = s.kernel.block_majors()?;
+    let modules = s.eval.module_symbols(&s.kernel);
+    let name_of = |a: u64| symstr(&s.kernel.symbols, &modules, a);
+    let text = render_devices(&chr.items, &blk.items, &name_of);
+    let mut problems = chr.problems.clone();
+    problems.extend(blk.problems.iter().cloned());
+    let json = json!({
+        "chrdevs": chr.items.iter().map(|c| json!({
+            "major": c.major, "baseminor": c.baseminor, "minorct": c.minorct, "name": c.name,
+            "char_device_struct": hx(c.region), "cdev": nz(c.cdev), "fops": nz(c.fops),
+            "fops_symbol": (c.fops != 0).then(|| name_of(c.fops)),
+        })).collect::<Vec<_>>(),
+        "blkdevs": blk.items.iter().map(|b| json!({
+            "major": b.major, "name": b.name, "blk_major_name": hx(b.entry),
+            "gendisk": nz(b.gendisk), "fops": nz(b.fops),
+            "fops_symbol": (b.fops != 0).then(|| name_of(b.fops)),
+        })).collect::<Vec<_>>(),
+        "problems": problems,
+    });
+    Ok(Report::new(with_problems(text, &problems), json))
+}
+
+/// An address for the json (hex, as the other commands give them); null when 0.
+fn nz(v: u64) -> Option<String> {
+    (v != 0).then(|| hx(v))
+}
+
+fn hx(v: u64) -> String {
+    format!("{v:x}")
+}
+
+fn with_problems(mut text: String, problems: &[String]) -> String {
+    for p in problems {
+        text.push_str(&format!("dev: {p}\n"));
+    }
+    text
+}
+
+/// crash's `value_to_symstr`: the symbol, `+offset` in decimal when inside it; the bare
+/// hex value when no symbol is near.
+fn symstr(
+    syms: &kdive_debuginfo::SymbolTable,
+    modules: &kdive_debuginfo::SymbolTable,
+    addr: u64,
+) -> String {
+    let in_module = modules
+        .lookup_addr(addr)
+        .filter(|(m, off)| *off < m.size.max(1))
+        .filter(|(m, _)| {
+            syms.lookup_addr(addr)
+                .map_or(true, |(k, _)| k.addr < m.addr)
+        });
+    match in_module.or_else(|| syms.lookup_addr(addr)) {
+        Some((sym, 0)) => sym.name.to_string(),
+        Some((sym, off)) if off < 1 << 20 => format!("{}+{off}", sym.name),
+        _ => format!("{addr:x}"),
+    }
+}
+
+/// A row with no structure found: crash's "(none)", centred its way (4 spaces before, 5
+/// after) in the address column.
+fn none_row(major: u32, name: &str) -> String {
+    format!(" {major:3}      {name:<13}       (none)     \n")
+}
+
+fn row(major: u32, name: &str, addr: u64, ops: &str) -> String {
+    format!(" {major:3}      {name:<13}  {addr:16x}  {ops}\n")
+}
+
+fn render_devices(chr: &[CharDev], blk: &[BlockMajor], name_of: &dyn Fn(u64) -> String) -> String {
+    let mut out = format!("{CHR_HEADER}\n");
+    for c in chr {
+        out.push_str(&if c.fops == 0 {
+            none_row(c.major, &c.name)
+        } else {
+            row(c.major, &c.name, c.cdev, &name_of(c.fops))
+        });
+    }
+    out.push_str(&format!("\n{BLK_HEADER}\n"));
+    for b in blk {
+        let name = if b.name.is_empty() {
+            "(unknown)"
+        } else {
+            &b.name
+        };
+        out.push_str(&if b.fops == 0 {
+            none_row(b.major, name)
+        } else {
+            row(b.major, name, b.gendisk, &name_of(b.fops))
+        });
+    }
+    out
+}
+
+/// crash does not list RAM disks and loop devices.
+fn skipped_disk(name: &str) -> bool {
+    name.starts_with("ram") || name.starts_with("loop")
+}
+
+fn disk_report(s: &mut Session, nonzero: bool) -> Result<Report, CmdError> {
+    let k = &s.kernel;
+    let sync_names = k.layout.loaded_enumerator("BLK_RW_SYNC").is_some();
+    let drv = k.layout.has_member("request_queue", "in_flight");
+    let disks = k.disk_io()?;
+    let shown: Vec<&DiskIo> = disks
+        .items
+        .iter()
+        .filter(|d| !skipped_disk(&d.name))
+        .filter(|d| !nonzero || d.read + d.write != 0)
+        .collect();
+    let text = with_problems(render_disks(&shown, sync_names, drv), &disks.problems);
+    let json = json!({
+        "disks": shown.iter().map(|d| json!({
+            "major": d.major, "gendisk": hx(d.gendisk), "name": d.name, "request_queue": hx(d.queue),
+            "mq": d.mq, "total": d.read + d.write, "read": d.read, "write": d.write,
+            "driver_in_flight": d.driver,
+        })).collect::<Vec<_>>(),
+        "problems": disks.problems,
+    });
+    Ok(Report::new(text, json))
+}
+
+fn render_disks(disks: &[&DiskIo], sync_names: bool, drv: bool) -> String {
+    let (r, w) = if sync_names {
+        ("ASYNC", "SYNC")
+    } else {
+        ("READ", "WRITE")
+    };
+    let mut out = format!(
+        "MAJOR {:<18} NAME       {:<18} TOTAL {r:>5} {w:>5} {}\n",
+        "GENDISK",
+        "REQUEST_QUEUE",
+        if drv { "  DRV" } else { "" }
+    );
+    for d in disks {
+        out.push_str(&format!(
+            "{:>5} {:<16x}   {:<10} {:<16x}   {:5} {:>5} {:>5} ",
+            d.major,
+            d.gendisk,
+            d.name,
+            d.queue,
+            d.read + d.write,
+            d.read,
+            d.write
+        ));
+        match (drv, d.mq, d.driver) {
+            (true, true, _) => out.push_str("N/A(MQ)\n"),
+            (true, false, Some(n)) => out.push_str(&format!("{n:5}\n")),
+            _ => out.push('\n'),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_rows_are_crash_columns() {
+        assert_eq!(
+            row(1, "mem", 0xffff8c3fa35db600, "memory_fops"),
+            "   1      mem            ffff8c3fa35db600  memory_fops\n"
+        );
+        assert_eq!(
+            none_row(13, "input"),
+            "  13      input               (none)     \n"
+        );
+    }
+
+    #[test]
+    fn disk_header_and_row() {
+        let d = DiskIo {
+            gendisk: 0xffff888003a1c000,
+            major: 259,
+            name: "nvme0n1".into(),
+            queue: 0xffff888003a18000,
+            mq: true,
+            read: 2,
+            write: 1,
+            driver: None,
+        };
+        assert_eq!(
+            render_disks(&[&d], false, false),
+            "MAJOR GENDISK            NAME       REQUEST_QUEUE      TOTAL  READ WRITE \n\
+             \x20 259 ffff888003a1c000   nvme0n1    ffff888003a18000       3     2     1 \n"
+        );
+        assert!(skipped_disk("loop0") && skipped_disk("ram1") && !skipped_disk("vda"));
+    }
+}
