@@ -11,8 +11,8 @@ use serde_json::json;
 pub const USAGE: &str = "search [-s start] [-k|-K|-V|-u|-p|-t|-T] [-e end | -l length] [-m mask] \
 [-x count] [-c|-w|-h] VALUE|(EXPRESSION)|SYMBOL|STRING ...";
 
-pub const DETAILS: &str = "\
-  Searches memory for values: 64-bit words by default, -w 32-bit, -h 16-bit (all within
+pub const DETAILS: &str =
+    "  Searches memory for values: 64-bit words by default, -w 32-bit, -h 16-bit (all within
   each aligned 64-bit word), -c strings (shown with up to 56 characters of context).
   Values are hexadecimal, symbols, or simple expressions such as (init_task+0x10).
     -s start   start address (hexadecimal or symbol)     -e end / -l length
