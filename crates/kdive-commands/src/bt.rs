@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use std::fmt::Write;
 use std::sync::Arc;
 
-pub const USAGE: &str = "bt [-a|-p|-c CPU] [-f|-F] [-l] [-i] [-r] [-M] [PID|TASK ...]";
+pub const USAGE: &str = "bt [-a|-p|-c CPU] [-f|-F] [-l] [-i] [-r] [-t|-T] [-M] [PID|TASK ...]";
 
 /// What to print for each task.
 #[derive(Debug, Clone, Copy, Default)]
@@ -28,6 +28,9 @@ pub struct BtFlags {
     pub raw: bool,
     /// `-M`: which method found each frame.
     pub methods: bool,
+    /// `-t` (Some(false)): text symbols from the first frame on; `-T` (Some(true)): on the
+    /// whole task stack.
+    pub text_symbols: Option<bool>,
 }
 
 /// The session's unwind tables, built on first use.
@@ -72,6 +75,8 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
                     'i' => flags.inline = true,
                     'r' => flags.raw = true,
                     'M' => flags.methods = true,
+                    't' => flags.text_symbols = Some(flags.text_symbols.unwrap_or(false)),
+                    'T' => flags.text_symbols = Some(true),
                     _ => return Err(CmdError::Usage(format!("bt: unknown option -{c}\n{USAGE}"))),
                 }
             }
@@ -118,7 +123,10 @@ pub fn render_tasks(
         }
         match ctx.task_trace(k, task) {
             Ok(tt) => {
-                let (t, j) = render(k, ctx, &tt, flags);
+                let (t, j) = match flags.text_symbols {
+                    Some(all) => crate::bttext::render(k, ctx, &tt, all),
+                    None => render(k, ctx, &tt, flags),
+                };
                 text.push_str(&t);
                 json.push(j);
             }

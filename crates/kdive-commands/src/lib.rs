@@ -4,6 +4,7 @@
 
 pub mod annotate;
 pub mod bt;
+pub mod bttext;
 pub mod context;
 pub mod dev;
 pub mod dis;

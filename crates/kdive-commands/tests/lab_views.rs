@@ -652,3 +652,81 @@ fn without_stacks(text: &str, labels: &[&str]) -> String {
     }
     out
 }
+
+/// `bt -t` / `bt -T` (text symbols on the stacks) equal crash 8.0.6's on both kernels: the
+/// sleeping module remover, init, a kernel thread's whole stack, the panic task, and the
+/// idle task (on 6.12 interrupted by the crash NMI: the exception block, then the task
+/// stack). Names may differ only where one address has two names: kdive keeps the symbol's
+/// own name (`kdive_race_exit`, `set_ptes.isra.0`) where crash shows an alias
+/// (`cleanup_module`) or drops the compiler's suffix.
+#[test]
+fn bt_text_symbols_equal_crash_806() {
+    let Some(lab) = lab_dir() else { return };
+    for cap in captures(&lab) {
+        if !cap.ends_with("module-race") {
+            continue;
+        }
+        // With the vmlinux: its ORC tables find the crash handler's frames below the oops.
+        let Some(vmlinux) = manifest(&cap, "vmlinux") else {
+            continue;
+        };
+        let mut s = session(&[PathBuf::from(vmlinux), cap.join("vmcore.elf")]);
+        let rmmod = run(&mut s, "ps rmmod").json["tasks"][0]["pid"]
+            .as_i64()
+            .expect("the rmmod task");
+        let cmds: Vec<String> = [
+            format!("bt -t {rmmod}"),
+            format!("bt -T {rmmod}"),
+            "bt -t 1".into(),
+            "bt -T 2".into(),
+            "bt -t".into(),
+            "bt -t 0".into(),
+        ]
+        .into();
+        let refs: Vec<&str> = cmds.iter().map(String::as_str).collect();
+        let Some(theirs) =
+            crash806(&cap, &refs).filter(|t| t.values().any(|v| v.contains("START:")))
+        else {
+            eprintln!("note: {}: crash 8.0.6 not available", cap.display());
+            continue;
+        };
+        for c in &cmds {
+            let ours = run(&mut s, c).text;
+            let (a, b): (Vec<&str>, Vec<&str>) =
+                (ours.lines().collect(), theirs[c].lines().collect());
+            assert_eq!(
+                a.len(),
+                b.len(),
+                "{}: {c}\nkdive:\n{ours}\ncrash:\n{}",
+                cap.display(),
+                theirs[c]
+            );
+            for (x, y) in a.iter().zip(&b) {
+                if x == y {
+                    continue;
+                }
+                let (nx, ny) = (text_line_name(x), text_line_name(y));
+                let same_place = x.replace(nx, "") == y.replace(ny, "");
+                let one_address = |s: &mut Session, n: &str| match s.run(&format!("sym {n}")) {
+                    Ok(Outcome::Report(r)) => r.text.split_whitespace().next().map(str::to_string),
+                    _ => None,
+                };
+                let suffix = nx.split('.').next() == Some(ny);
+                let alias = suffix || {
+                    let a = one_address(&mut s, nx);
+                    a.is_some() && a == one_address(&mut s, ny)
+                };
+                assert!(
+                    same_place && (alias || suffix),
+                    "{}: {c}: {x:?} vs crash {y:?}",
+                    cap.display()
+                );
+            }
+        }
+    }
+}
+
+/// The function name of a `  [SLOT] NAME at ADDR` line.
+fn text_line_name(line: &str) -> &str {
+    line.split_whitespace().nth(1).unwrap_or("")
+}
