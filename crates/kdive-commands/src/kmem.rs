@@ -1,15 +1,33 @@
-//! `kmem -i`: crash's memory summary table (pages, size, percentage of the total).
+//! `kmem`: the memory summary (`-i`), VM counters (`-V`), vmalloc areas (`-v`), slab caches
+//! (`-s`), what an address is; zones and free lists (`-z`, `-f`, `-F`) in `kmemzones.rs`.
 
 use crate::{CmdError, Report, Session};
 use kdive_kernel::meminfo::MemInfo;
 
-pub const USAGE: &str = "kmem -i | -V | -v | -s [NAME] | ADDRESS";
+pub const USAGE: &str = "kmem -i | -V | -v | -z | -f | -F | -s [NAME] | ADDRESS";
+
+pub const DETAILS: &str =
+    "  -i  memory summary: total, free, used, shared, buffers, cached, slab, huge, swap, commit
+  -V  VM zone and node statistics and the summed VM event counters
+  -v  busy vmalloc areas: vmap_area, vm_struct, address range, size
+  -z  per node and zone: size, present pages, MIN/LOW/HIGH watermarks, the zone's VM_STAT
+      counters; empty zones as [unpopulated]
+  -f  per zone: size, free pages, mem_map, start; per order and migrate type the
+      free_area list_head with its free blocks and pages; nr_free_pages checked against
+      the pages found on the lists (each list walked to at most 1048576 blocks)
+  -F  as -f, with the struct page of every free block
+  -s  SLUB caches (only the named ones with NAME)
+  ADDRESS  the symbol, slab object, task and struct page of an address
+";
 
 pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
     match args.first().map(String::as_str) {
         Some("-i") if args.len() == 1 => meminfo(s),
         Some("-V") if args.len() == 1 => vm_counters(s),
         Some("-v") if args.len() == 1 => vmalloc_areas(s),
+        Some("-z") if args.len() == 1 => crate::kmemzones::zone_stats(s),
+        Some("-f") if args.len() == 1 => crate::kmemzones::free_pages(s, false),
+        Some("-F") if args.len() == 1 => crate::kmemzones::free_pages(s, true),
         Some("-s") => slabs(s, &args[1..]),
         Some(a) if !a.starts_with('-') => {
             let mut r = Report::default();

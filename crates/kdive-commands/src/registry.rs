@@ -141,7 +141,7 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         name: "kmem",
-        summary: "kernel memory: -i summary, -s slab caches, ADDRESS: what it is",
+        summary: "kernel memory: -i summary, -z zones, -f/-F free lists, -s slabs, ADDRESS",
         usage: crate::kmem::USAGE,
         run: crate::kmem::run,
     },
@@ -308,6 +308,7 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 fn details(name: &str) -> Option<&'static str> {
     match name {
         "dis" => Some(crate::dis::DETAILS),
+        "kmem" => Some(crate::kmem::DETAILS),
         "disassemble" => Some(crate::disassemble::DETAILS),
         "list" => Some(crate::listcmd::DETAILS),
         "tree" => Some(crate::treecmd::DETAILS),

@@ -41,6 +41,7 @@ pub mod vmalloc;
 pub mod vmstat;
 pub mod walk;
 pub mod xarray;
+pub mod zones;
 
 pub use addr::AddrExt;
 pub use error::{Error, Result};

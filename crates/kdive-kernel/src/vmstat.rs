@@ -66,7 +66,7 @@ impl Kernel {
     }
 
     /// The enumerators of `enum_name` below its count enumerator, in value order.
-    fn enum_items(&self, enum_name: &str, count: &str) -> Result<Vec<String>> {
+    pub(crate) fn enum_items(&self, enum_name: &str, count: &str) -> Result<Vec<String>> {
         let values = self
             .layout
             .with_type(enum_name, |g, id| match g.ty(g.resolve(id)) {
