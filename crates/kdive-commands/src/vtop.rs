@@ -168,6 +168,15 @@ fn kernel_root_va(k: &Kernel, root_pa: u64) -> u64 {
         .unwrap_or(root_pa)
 }
 
+/// The arithmetic physical address of a kernel direct-map address (not the kernel image's,
+/// whose unmapped part stands for nothing).
+fn direct_map_pa(k: &Kernel, va: u64, user: bool) -> Option<u64> {
+    if user || va >= k.mem.regions().image_start {
+        return None;
+    }
+    k.mem.linear_pa(va)
+}
+
 /// One address's walk: crash's `vtop` block and its JSON.
 fn translate(
     k: &Kernel,
@@ -183,7 +192,12 @@ fn translate(
     let mut text = row_header(va, user_pgd.is_some());
     match &trace.result {
         Ok(t) => text.push_str(&format!("  {:<16x}\n", t.pa)),
-        Err(SpaceError::NotMapped { .. }) => text.push_str("  (not mapped)\n"),
+        // A direct-map address stands for a physical address by arithmetic even where no
+        // page maps it (beyond RAM, a hole): crash shows that address, then the walk.
+        Err(SpaceError::NotMapped { .. }) => match direct_map_pa(k, va, user_pgd.is_some()) {
+            Some(pa) => text.push_str(&format!("  {pa:<16x}\n")),
+            None => text.push_str("  (not mapped)\n"),
+        },
         Err(e) => text.push_str(&format!("  (not accessible: {e})\n")),
     }
     let steps: Vec<_> = trace
@@ -214,6 +228,10 @@ fn translate(
     let Ok(t) = &trace.result else {
         if let Err(e) = &trace.result {
             j["error"] = json!(e.to_string());
+            // crash ends a kernel walk that found no page with a blank line.
+            if user_pgd.is_none() && matches!(e, SpaceError::NotMapped { .. }) {
+                text.push('\n');
+            }
         }
         return (text, j);
     };

@@ -468,6 +468,9 @@ fn kmem_and_vtop_equal_crash_806() {
             format!("vtop -c 1 {user_sp}"),
             // A user address in no VMA.
             "vtop -c 1 1000".to_string(),
+            // The direct map beyond RAM (the dumps' guests have 1 GiB): no page maps it, its
+            // physical address is arithmetic.
+            format!("vtop {:x}", s.kernel.mem.layout().page_offset_base.value + (2 << 30)),
             // Address spaces: init's, a kernel thread's (none), and every task's at once.
             "vm 1".to_string(),
             "vm 2".to_string(),

@@ -173,6 +173,12 @@ impl KernelSpace {
         }
     }
 
+    /// The physical address a linearly mapped kernel address (direct map, kernel image)
+    /// stands for by arithmetic, whether or not the page tables map it.
+    pub fn linear_pa(&self, va: u64) -> Option<u64> {
+        self.arch.linear(&self.layout(), va)
+    }
+
     /// The kernel's virtual regions (vmalloc area, kernel image) for this layout.
     pub fn regions(&self) -> crate::KernelRegions {
         self.arch.regions(&self.layout())
