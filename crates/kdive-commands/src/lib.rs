@@ -13,6 +13,7 @@ pub mod disassemble;
 pub mod error;
 pub mod eval_ctx;
 pub mod foreach;
+pub mod irqcmd;
 pub mod kmem;
 pub mod kmemzones;
 pub mod listcmd;

@@ -215,9 +215,9 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         name: "irq",
-        summary: "interrupt counts per CPU (-s)",
-        usage: crate::sched::IRQ_USAGE,
-        run: crate::sched::run_irq,
+        summary: "interrupts: descriptors and actions, -a affinity, -b softirqs, -s counts per CPU",
+        usage: crate::irqcmd::USAGE,
+        run: crate::irqcmd::run,
     },
     Command {
         name: "mach",

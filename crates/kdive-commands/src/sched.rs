@@ -6,37 +6,6 @@ use serde_json::json;
 
 pub const RUNQ_USAGE: &str = "runq";
 pub const NET_USAGE: &str = "net";
-pub const IRQ_USAGE: &str = "irq -s";
-
-/// `irq -s`: per-CPU counts of every interrupt with an action, as /proc/interrupts has them.
-pub fn run_irq(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
-    if args.len() != 1 || args[0] != "-s" {
-        return Err(CmdError::Usage(format!(
-            "irq: only {IRQ_USAGE} is supported"
-        )));
-    }
-    let k = &s.kernel;
-    let cpus = k.cpu_counts()?.online;
-    let irqs = k.irqs()?;
-    let mut text = String::from("    ");
-    for c in &cpus {
-        text.push_str(&format!("       CPU{c}"));
-    }
-    text.push_str(" \n");
-    for i in &irqs {
-        text.push_str(&format!("{:>3}:", i.irq));
-        for c in &i.counts {
-            text.push_str(&format!(" {c:>10}"));
-        }
-        let chip = if i.handler.is_empty() {
-            i.chip.clone()
-        } else {
-            format!("{}-{}", i.chip, i.handler)
-        };
-        text.push_str(&format!("  {chip:<16} {}\n", i.actions.join(", ")));
-    }
-    Ok(Report::new(text, json!({"cpus": cpus, "irqs": irqs})))
-}
 
 pub fn run_runq(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
     if !args.is_empty() {

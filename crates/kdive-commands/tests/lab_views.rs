@@ -520,7 +520,7 @@ fn kmem_and_vtop_equal_crash_806() {
 /// (when tasks last ran; for a task given by pid the times align on the days), `eval`, `btop`,
 /// `ptob` (crash's number rules; no shell metacharacters here, crash's `echo` separator would
 /// expand them), `timer` (on 6.9+ kernels kdive shows the third, deferrable timer base that
-/// crash 8.0.6 misses; the comparison drops it), `sig` (dispositions, pending and blocked sets), `kmem -V` (VM counters named by the kernel's enums), `kmem -v` (vmalloc areas; 6.9+ from the per-node busy lists).
+/// crash 8.0.6 misses; the comparison drops it), `sig` (dispositions, pending and blocked sets), `kmem -V` (VM counters named by the kernel's enums), `kmem -v` (vmalloc areas; 6.9+ from the per-node busy lists), `irq` (descriptors, in use, affinity, softirqs).
 #[test]
 fn task_and_system_views_equal_crash_806() {
     let Some(lab) = lab_dir() else { return };
@@ -545,6 +545,11 @@ fn task_and_system_views_equal_crash_806() {
         "sig -s 0x80000000000d0101",
         "kmem -V",
         "kmem -v",
+        "irq",
+        "irq -u",
+        "irq -a",
+        "irq -b",
+        "irq 1 4",
     ];
     for cap in captures(&lab) {
         let Some(theirs) =
