@@ -14,6 +14,7 @@ pub mod error;
 pub mod eval_ctx;
 pub mod foreach;
 pub mod kmem;
+pub mod kmemslab;
 pub mod listcmd;
 pub mod log;
 pub mod mach;

@@ -141,7 +141,7 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         name: "kmem",
-        summary: "kernel memory: -i summary, -s slab caches, ADDRESS: what it is",
+        summary: "kernel memory: -i summary, -s slab caches, -S their slabs and objects, ADDRESS: what it is",
         usage: crate::kmem::USAGE,
         run: crate::kmem::run,
     },

@@ -1,0 +1,386 @@
+//! Every slab and object of a SLUB cache, as `kmem -S` shows them: each CPU's active slab
+//! (objects on the slab's and the CPU's lockless freelist are free) and per-CPU partial list,
+//! each node's partial list, and the full list when the cache tracks it (`SLAB_STORE_USER`).
+//! Freelists are decoded (hardened: `ptr ^ random ^ swab(where)`), bounded by the slab's
+//! object count, and checked for loops; a break is reported with the structure and address.
+
+use crate::list::walk_list;
+use crate::slab::{SlabCache, SlubLayout};
+use crate::{AddrExt, Kernel, Result};
+use std::collections::HashSet;
+
+/// Upper bound on slabs followed on one list.
+const MAX_LIST_SLABS: usize = 1_000_000;
+
+/// One object of a slab.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SlabObj {
+    pub addr: u64,
+    pub free: bool,
+}
+
+/// One slab: its counts and, when listed in full, its objects.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SlabDetail {
+    /// The slab's `struct slab` (head `struct page`).
+    pub slab: u64,
+    /// Start of the slab's memory.
+    pub memory: u64,
+    pub node: u32,
+    pub objects: u64,
+    pub allocated: u64,
+    pub free: u64,
+    /// The CPU whose active slab this is (its free objects are that CPU's cache).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<u32>,
+    /// Every object, in address order (empty when only the counts were asked for).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub objs: Vec<SlabObj>,
+    /// A freelist that could not be followed to its end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// One CPU's slabs of a cache.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CpuSlabs {
+    pub cpu: u32,
+    pub online: bool,
+    /// This CPU's `kmem_cache_cpu`.
+    pub kmem_cache_cpu: u64,
+    pub slab: Option<SlabDetail>,
+    /// The per-CPU partial list (None when the kernel has none).
+    pub partial: Option<Vec<SlabDetail>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+}
+
+/// One node's slabs of a cache.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NodeSlabs {
+    pub node: u32,
+    /// `kmem_cache_node` (0 when the cache has none on this node).
+    pub addr: u64,
+    pub nr_slabs: u64,
+    pub nr_partial: u64,
+    /// CPU active slabs on this node.
+    pub per_cpu: u64,
+    pub partial: Vec<SlabDetail>,
+    /// The full list, when the cache tracks it (`SLAB_STORE_USER` and `kmem_cache_node.full`).
+    pub full: Option<Vec<SlabDetail>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+}
+
+/// A cache with all its slabs.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CacheSlabs {
+    pub cache: SlabCache,
+    /// `kmem_cache.flags`.
+    pub flags: u64,
+    pub cpus: Vec<CpuSlabs>,
+    pub nodes: Vec<NodeSlabs>,
+}
+
+/// Per-cache values the walk needs.
+struct CacheCtx<'a> {
+    l: &'a SlubLayout,
+    name: String,
+    size: u64,
+    fp_off: u64,
+    random: Option<u64>,
+    red_left_pad: u64,
+    freelist_off: u64,
+    /// (cpu, active slab, lockless freelist) of every present CPU with an active slab.
+    active: Vec<(u32, u64, u64)>,
+}
+
+/// `SLAB_RED_ZONE` and `SLAB_STORE_USER`: bit numbers from `enum _slab_flag_bits` (6.9+),
+/// else the fixed values of older kernels. crash 8.0.6 always uses the old values, so on 6.12
+/// it takes `_SLAB_RECLAIM_ACCOUNT` (bit 16) for `SLAB_STORE_USER` and lists an always-empty
+/// full list where the kernel does not track one; kdive follows the kernel: "(not tracked)".
+fn slab_flag_bits(k: &Kernel) -> (u64, u64) {
+    let bit = |n: &str| {
+        k.layout
+            .enumerator("enum _slab_flag_bits", n)
+            .filter(|v| (0..64).contains(v))
+            .map(|v| 1u64 << v)
+    };
+    match (bit("_SLAB_RED_ZONE"), bit("_SLAB_STORE_USER")) {
+        (Some(r), Some(s)) => (r, s),
+        _ => (0x400, 0x10000),
+    }
+}
+
+impl Kernel {
+    /// The slabs of `cache` (one of [`Kernel::slab_caches`]).
+    pub fn cache_slabs(&self, cache: &SlabCache) -> Result<CacheSlabs> {
+        let l = SlubLayout::new(self)?;
+        let a = cache.addr;
+        let o = |s: &str, m: &str| self.layout.offset(s, m);
+        let slab_struct = if self.layout.has_member("slab", "slab_cache") {
+            "slab"
+        } else {
+            "page"
+        };
+        let (red_zone, store_user) = slab_flag_bits(self);
+        let flags = match o("kmem_cache", "flags") {
+            Ok(f) => self.read_u32(a.off(f), "kmem_cache.flags")? as u64,
+            Err(_) => 0,
+        };
+        let red_left_pad = match o("kmem_cache", "red_left_pad") {
+            Ok(r) if flags & red_zone != 0 => {
+                self.read_u32(a.off(r), "kmem_cache.red_left_pad")? as u64
+            }
+            _ => 0,
+        };
+        let random = match l.random {
+            Some(r) => Some(self.read_u64(a.off(r), "kmem_cache.random")?),
+            None => None,
+        };
+        let pcpu = self.read_u64(a.off(l.cpu_slab), "kmem_cache.cpu_slab")?;
+        let counts = self.cpu_counts()?;
+        let mut cx = CacheCtx {
+            l: &l,
+            name: cache.name.clone(),
+            size: cache.size.max(1),
+            fp_off: self.read_u32(a.off(l.free_offset), "kmem_cache.offset")? as u64,
+            random,
+            red_left_pad,
+            freelist_off: o(slab_struct, "freelist")?,
+            active: Vec::new(),
+        };
+        let mut cpus = Vec::new();
+        for cpu in 0..counts.cpus {
+            let online = counts.online.contains(&cpu);
+            let kc = self.per_cpu_addr(pcpu, cpu)?;
+            let c = CpuSlabs {
+                cpu,
+                online,
+                kmem_cache_cpu: kc,
+                slab: None,
+                partial: None,
+                problems: Vec::new(),
+            };
+            if online {
+                let active = self.read_u64(kc.off(l.cpu_active), "kmem_cache_cpu.slab")?;
+                let fl = self.read_u64(kc.off(l.cpu_freelist), "kmem_cache_cpu.freelist")?;
+                if active != 0 {
+                    cx.active.push((cpu, active, fl));
+                }
+            }
+            cpus.push(c);
+        }
+        let mut per_node = std::collections::BTreeMap::<u32, u64>::new();
+        for c in cpus.iter_mut().filter(|c| c.online) {
+            let active = cx
+                .active
+                .iter()
+                .find(|(cpu, _, _)| *cpu == c.cpu)
+                .map(|x| x.1);
+            if let Some(s) = active {
+                match self.slab_detail(&cx, s, true) {
+                    Ok(d) => {
+                        *per_node.entry(d.node).or_default() += 1;
+                        c.slab = Some(d);
+                    }
+                    Err(e) => {
+                        c.problems.push(format!("{}: slab {s:#x}: {e}", cx.name));
+                        continue;
+                    }
+                }
+            }
+            if let Some(cp) = l.cpu_partial {
+                let mut list = Vec::new();
+                let mut seen = HashSet::new();
+                let mut cur = self.read_u64(c.kmem_cache_cpu.off(cp), "kmem_cache_cpu.partial")?;
+                while cur != 0 {
+                    if !seen.insert(cur) || list.len() >= MAX_LIST_SLABS {
+                        c.problems.push(format!(
+                            "{}: CPU {} partial list loops back to slab {cur:#x}",
+                            cx.name, c.cpu
+                        ));
+                        break;
+                    }
+                    match self.slab_detail(&cx, cur, true) {
+                        Ok(d) => list.push(d),
+                        Err(e) => {
+                            c.problems
+                                .push(format!("{}: partial slab {cur:#x}: {e}", cx.name));
+                            break;
+                        }
+                    }
+                    match self.read_u64(cur.off(l.slab_next), "slab.next") {
+                        Ok(n) => cur = n,
+                        Err(e) => {
+                            c.problems.push(format!("{}: {e}", cx.name));
+                            break;
+                        }
+                    }
+                }
+                c.partial = Some(list);
+            }
+        }
+        let nr_partial = o("kmem_cache_node", "nr_partial")?;
+        let full_off = o("kmem_cache_node", "full").ok();
+        let mut nodes = Vec::new();
+        for &n in &l.nodes {
+            let node = self.read_u64(a.off(l.node).elem(n as u64, 8), "kmem_cache.node[]")?;
+            let mut ns = NodeSlabs {
+                node: n,
+                addr: node,
+                nr_slabs: 0,
+                nr_partial: 0,
+                per_cpu: per_node.get(&n).copied().unwrap_or(0),
+                partial: Vec::new(),
+                full: None,
+                problems: Vec::new(),
+            };
+            if node != 0 {
+                ns.nr_partial =
+                    self.read_u64(node.off(nr_partial), "kmem_cache_node.nr_partial")?;
+                ns.nr_slabs =
+                    self.read_u64(node.off(l.node_nr_slabs), "kmem_cache_node.nr_slabs")?;
+                ns.partial = self.slab_list(&cx, node.off(l.node_partial), &mut ns.problems);
+                if let Some(f) = full_off.filter(|_| flags & store_user != 0) {
+                    ns.full = Some(self.slab_list(&cx, node.off(f), &mut ns.problems));
+                }
+            }
+            nodes.push(ns);
+        }
+        Ok(CacheSlabs {
+            cache: cache.clone(),
+            flags,
+            cpus,
+            nodes,
+        })
+    }
+
+    /// The slabs on a node list (`slab_list`), counts only.
+    fn slab_list(&self, cx: &CacheCtx, head: u64, problems: &mut Vec<String>) -> Vec<SlabDetail> {
+        let walk = walk_list(self, head, MAX_LIST_SLABS);
+        let mut out = Vec::new();
+        for n in walk.nodes {
+            let s = n.back(cx.l.slab_list);
+            match self.slab_detail(cx, s, false) {
+                Ok(d) => out.push(d),
+                Err(e) => {
+                    problems.push(format!("{}: slab {s:#x}: {e}", cx.name));
+                    return out;
+                }
+            }
+        }
+        if let Some(b) = walk.broken {
+            problems.push(format!("{}: node list at {head:#x}: {b}", cx.name));
+        }
+        out
+    }
+
+    /// One slab's counts, and with `verbose` its objects and which are free. A CPU's active
+    /// slab counts as free the CPU's lockless freelist plus, when the slab's own freelist is
+    /// not empty, `objects - inuse` (as crash does).
+    fn slab_detail(&self, cx: &CacheCtx, slab: u64, verbose: bool) -> Result<SlabDetail> {
+        let phys = self.page_to_phys(slab)?;
+        let memory = self.mem.ptov(phys)?;
+        let node = self.phys_node(phys).unwrap_or(0);
+        let (objects, free) = self.slab_counts(cx.l, slab)?;
+        let mut d = SlabDetail {
+            slab,
+            memory,
+            node,
+            objects,
+            allocated: objects - free,
+            free,
+            cpu: None,
+            objs: Vec::new(),
+            problem: None,
+        };
+        if !verbose {
+            return Ok(d);
+        }
+        let freelist = self.read_u64(slab.off(cx.freelist_off), "slab.freelist")?;
+        let mut free_set = HashSet::new();
+        let mut problems = Vec::new();
+        if let Some(&(cpu, _, cpu_fl)) = cx.active.iter().find(|x| x.1 == slab) {
+            d.cpu = Some(cpu);
+            let mut n = self.freelist_walk(cx, slab, cpu_fl, objects, &mut free_set, &mut problems);
+            if freelist != 0 {
+                n += free;
+            }
+            d.free = n.min(objects);
+            d.allocated = objects - d.free;
+        }
+        self.freelist_walk(cx, slab, freelist, objects, &mut free_set, &mut problems);
+        for i in 0..objects {
+            let p = memory.off(i * cx.size);
+            d.objs.push(SlabObj {
+                addr: p.off(cx.red_left_pad),
+                free: free_set.contains(&p.off(cx.red_left_pad)),
+            });
+        }
+        if !problems.is_empty() {
+            d.problem = Some(problems.join("; "));
+        }
+        Ok(d)
+    }
+
+    /// Follows a freelist from `head`, adding its objects to `set`; returns how many it held.
+    /// Stops at NULL, at a tagged pointer (bit 0), at a loop, after `objects` entries, or at an
+    /// unreadable free pointer (each but NULL and the tag reported in `problems`).
+    fn freelist_walk(
+        &self,
+        cx: &CacheCtx,
+        slab: u64,
+        head: u64,
+        objects: u64,
+        set: &mut HashSet<u64>,
+        problems: &mut Vec<String>,
+    ) -> u64 {
+        let mut seen = HashSet::new();
+        let mut q = head;
+        let mut n = 0;
+        while q != 0 && q & 1 == 0 {
+            if !seen.insert(q) {
+                problems.push(format!(
+                    "{}: slab {slab:#x}: freelist loops back to object {q:#x}",
+                    cx.name
+                ));
+                break;
+            }
+            if n >= objects {
+                problems.push(format!(
+                    "{}: slab {slab:#x}: freelist longer than {objects} objects at {q:#x}",
+                    cx.name
+                ));
+                break;
+            }
+            set.insert(q);
+            n += 1;
+            let at = q.off(cx.fp_off);
+            let raw = match self.read_u64(at, "slab free pointer") {
+                Ok(v) => v,
+                Err(_) => {
+                    problems.push(format!(
+                        "{}: slab {slab:#x}: invalid free pointer at {at:#x}",
+                        cx.name
+                    ));
+                    break;
+                }
+            };
+            q = match cx.random {
+                Some(r) => {
+                    // Hardened freelists: swab(where) since 5.7; `where` before (as crash,
+                    // the swabbed form unless it decodes to unreadable memory).
+                    let swabbed = raw ^ r ^ at.swap_bytes();
+                    if swabbed == 0 || self.read_u64(swabbed, "slab free object").is_ok() {
+                        swabbed
+                    } else {
+                        raw ^ r ^ at
+                    }
+                }
+                None => raw,
+            };
+        }
+        n
+    }
+}
