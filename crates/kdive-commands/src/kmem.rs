@@ -3,7 +3,7 @@
 use crate::{CmdError, Report, Session};
 use kdive_kernel::meminfo::MemInfo;
 
-pub const USAGE: &str = "kmem -i | -V | -v | -s [NAME] | -S [NAME] | ADDRESS";
+pub const USAGE: &str = "kmem -i | -V | -v | -s [NAME] | -S [NAME|ADDRESS] | ADDRESS";
 
 pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
     match args.first().map(String::as_str) {

@@ -1,6 +1,7 @@
-//! `kmem -S [CACHE...]`: every slab and object of SLUB caches in crash's layout — per CPU the
+//! `kmem -S [CACHE|ADDRESS...]`: every slab and object of SLUB caches in crash's layout — per CPU the
 //! active slab (free objects plain, allocated in brackets, the CPU's cache marked) and the
-//! per-CPU partial list, then each node's counts, partial and full lists.
+//! per-CPU partial list, then each node's counts, partial and full lists; for an address, the
+//! slab holding it.
 
 use crate::kmem::{slab_row, SLAB_HEADER};
 use crate::{CmdError, Report, Session};
@@ -8,44 +9,43 @@ use kdive_kernel::slabwalk::{CacheSlabs, SlabDetail};
 
 const SLAB_HDR: &str = "  SLAB              MEMORY            NODE  TOTAL  ALLOCATED  FREE\n";
 
-/// `kmem -S`: all caches, or those named.
-pub fn run(s: &mut Session, names: &[String]) -> Result<Report, CmdError> {
+/// `kmem -S`: all caches, or those named, or the slabs holding the addresses given.
+pub fn run(s: &mut Session, args: &[String]) -> Result<Report, CmdError> {
     let (caches, problems) = s.kernel.slab_caches()?;
-    let chosen: Vec<_> = if names.is_empty() {
-        caches.iter().collect()
-    } else {
-        let mut v = Vec::new();
-        for n in names {
-            // As crash: the first cache of that name.
-            match caches.iter().find(|c| &c.name == n) {
-                Some(c) => v.push(c),
-                None => {
-                    return Err(CmdError::Usage(format!(
-                        "kmem: invalid slab cache name: {n}"
-                    )))
-                }
-            }
-        }
-        v
-    };
     let mut text = String::new();
     let mut json = Vec::new();
-    for c in chosen {
-        text.push_str(SLAB_HEADER);
-        text.push_str(&slab_row(c));
-        if let Some(p) = &c.problem {
-            text.push_str(&format!("WARNING: {}: {p}\n", c.name));
-            json.push(serde_json::json!({"cache": c, "problem": p}));
+    if args.is_empty() {
+        for c in &caches {
+            one_cache(s, c, &mut text, &mut json);
+        }
+    }
+    for a in args {
+        // As crash: the first cache of that name; otherwise a hexadecimal address.
+        if let Some(c) = caches.iter().find(|c| &c.name == a) {
+            one_cache(s, c, &mut text, &mut json);
             continue;
         }
-        match s.kernel.cache_slabs(c) {
-            Ok(cs) => {
-                render(&mut text, &cs);
-                json.push(serde_json::to_value(&cs).unwrap_or_default());
+        let Ok(va) = u64::from_str_radix(a.trim_start_matches("0x"), 16) else {
+            return Err(CmdError::Usage(format!(
+                "kmem: invalid slab cache name: {a}"
+            )));
+        };
+        match s.kernel.slab_containing(va) {
+            Ok(Some((c, d))) => {
+                text.push_str(SLAB_HEADER);
+                text.push_str(&slab_row(&c));
+                slab_verbose(&mut text, &d);
+                json.push(serde_json::json!({"address": va, "cache": c, "slab": d}));
+            }
+            Ok(None) => {
+                text.push_str(&format!(
+                    "kmem: address is not allocated in slab subsystem: {va:x}\n"
+                ));
+                json.push(serde_json::json!({"address": va, "problem": "not in a slab"}));
             }
             Err(e) => {
-                text.push_str(&format!("WARNING: {}: {e}\n\n", c.name));
-                json.push(serde_json::json!({"cache": c, "problem": e.to_string()}));
+                text.push_str(&format!("kmem: {va:x}: {e}\n"));
+                json.push(serde_json::json!({"address": va, "problem": e.to_string()}));
             }
         }
     }
@@ -56,6 +56,32 @@ pub fn run(s: &mut Session, names: &[String]) -> Result<Report, CmdError> {
         text,
         serde_json::json!({"caches": json, "problems": problems}),
     ))
+}
+
+/// One cache: its line, then every slab (crash's `kmem -S NAME`).
+fn one_cache(
+    s: &mut Session,
+    c: &kdive_kernel::slab::SlabCache,
+    text: &mut String,
+    json: &mut Vec<serde_json::Value>,
+) {
+    text.push_str(SLAB_HEADER);
+    text.push_str(&slab_row(c));
+    if let Some(p) = &c.problem {
+        text.push_str(&format!("WARNING: {}: {p}\n", c.name));
+        json.push(serde_json::json!({"cache": c, "problem": p}));
+        return;
+    }
+    match s.kernel.cache_slabs(c) {
+        Ok(cs) => {
+            render(text, &cs);
+            json.push(serde_json::to_value(&cs).unwrap_or_default());
+        }
+        Err(e) => {
+            text.push_str(&format!("WARNING: {}: {e}\n\n", c.name));
+            json.push(serde_json::json!({"cache": c, "problem": e.to_string()}));
+        }
+    }
 }
 
 fn slab_line(text: &mut String, d: &SlabDetail) {

@@ -179,3 +179,47 @@ fn kmem_slab_agrees_with_kmem_address() {
         assert!(checked > 0, "{}: no CPU slab objects", cap.display());
     }
 }
+
+/// `kmem -S ADDRESS` — an address inside an object, a slab's own `struct slab`, a partial
+/// slab's object, and an address outside any slab — equals crash 8.0.6.
+#[test]
+fn kmem_slab_address_equals_crash_806() {
+    let Some(lab) = lab_dir() else { return };
+    for cap in captures(&lab) {
+        if !cap.ends_with("module-race") {
+            continue;
+        }
+        let mut s = session(&[cap.join("vmcore.elf")]);
+        let r = run(&mut s, "kmem -S task_struct");
+        let cache = &r.json["caches"][0];
+        let mut cmds = Vec::new();
+        for cpu in cache["cpus"].as_array().expect("cpus") {
+            if let Some(objs) = cpu["slab"]["objs"].as_array() {
+                let last = objs.last().and_then(|o| o["addr"].as_u64()).expect("addr");
+                cmds.push(format!("kmem -S {:x}", last + 0x10));
+                cmds.push(format!(
+                    "kmem -S {:x}",
+                    cpu["slab"]["slab"].as_u64().expect("slab")
+                ));
+            }
+            for p in cpu["partial"].as_array().into_iter().flatten() {
+                let first = p["objs"][0]["addr"].as_u64().expect("addr");
+                cmds.push(format!("kmem -S {first:x}"));
+            }
+        }
+        let stext = s.kernel.symbol_addr("_stext").expect("_stext");
+        cmds.push(format!("kmem -S {stext:x}"));
+        let refs: Vec<&str> = cmds.iter().map(String::as_str).collect();
+        let Some(theirs) = crash806(&cap, &refs) else {
+            eprintln!("note: crash 8.0.6 not available; kmem -S ADDRESS not compared");
+            return;
+        };
+        for c in &refs {
+            let Some(t) = theirs.get(*c) else {
+                eprintln!("note: {}: crash 8.0.6 gave nothing for {c}", cap.display());
+                continue;
+            };
+            assert_eq!(&run(&mut s, c).text, t, "{}: {c}", cap.display());
+        }
+    }
+}

@@ -85,6 +85,9 @@ pub struct CacheSlabs {
 /// Per-cache values the walk needs.
 struct CacheCtx<'a> {
     l: &'a SlubLayout,
+    /// `kmem_cache.flags`, and the `SLAB_STORE_USER` bit.
+    flags: u64,
+    store_user: u64,
     name: String,
     size: u64,
     fp_off: u64,
@@ -113,9 +116,12 @@ fn slab_flag_bits(k: &Kernel) -> (u64, u64) {
 }
 
 impl Kernel {
-    /// The slabs of `cache` (one of [`Kernel::slab_caches`]).
-    pub fn cache_slabs(&self, cache: &SlabCache) -> Result<CacheSlabs> {
-        let l = SlubLayout::new(self)?;
+    /// What walking `cache`'s slabs needs, and its CPUs with no slab read yet.
+    fn cache_ctx<'a>(
+        &self,
+        l: &'a SlubLayout,
+        cache: &SlabCache,
+    ) -> Result<(CacheCtx<'a>, Vec<CpuSlabs>)> {
         let a = cache.addr;
         let o = |s: &str, m: &str| self.layout.offset(s, m);
         let slab_struct = if self.layout.has_member("slab", "slab_cache") {
@@ -141,7 +147,9 @@ impl Kernel {
         let pcpu = self.read_u64(a.off(l.cpu_slab), "kmem_cache.cpu_slab")?;
         let counts = self.cpu_counts()?;
         let mut cx = CacheCtx {
-            l: &l,
+            l,
+            flags,
+            store_user,
             name: cache.name.clone(),
             size: cache.size.max(1),
             fp_off: self.read_u32(a.off(l.free_offset), "kmem_cache.offset")? as u64,
@@ -171,6 +179,38 @@ impl Kernel {
             }
             cpus.push(c);
         }
+        Ok((cx, cpus))
+    }
+
+    /// The slab holding `va` — an address inside one of its objects, or the slab's own
+    /// `struct slab` (head page) — with its cache and every object (`kmem -S ADDRESS`).
+    pub fn slab_containing(&self, va: u64) -> Result<Option<(SlabCache, SlabDetail)>> {
+        let mut found = self.slab_object(va).ok().flatten();
+        let vmemmap = self.mem.layout().vmemmap_base.value;
+        let page_size = self.layout.struct_size("page")?.max(1);
+        if found.is_none() && va >= vmemmap && va.back(vmemmap) % page_size == 0 {
+            // A `struct slab` address: the slab whose memory that page maps, if it is its head.
+            let as_page = self
+                .page_to_phys(va)
+                .and_then(|phys| Ok(self.mem.ptov(phys)?))
+                .ok()
+                .and_then(|m| self.slab_object(m).ok().flatten());
+            found = as_page.filter(|o| o.slab == va);
+        }
+        let Some(o) = found else { return Ok(None) };
+        let l = SlubLayout::new(self)?;
+        let (cx, _) = self.cache_ctx(&l, &o.cache)?;
+        let d = self.slab_detail(&cx, o.slab, true)?;
+        Ok(Some((o.cache, d)))
+    }
+
+    /// The slabs of `cache` (one of [`Kernel::slab_caches`]).
+    pub fn cache_slabs(&self, cache: &SlabCache) -> Result<CacheSlabs> {
+        let l = SlubLayout::new(self)?;
+        let a = cache.addr;
+        let o = |s: &str, m: &str| self.layout.offset(s, m);
+        let (cx, mut cpus) = self.cache_ctx(&l, cache)?;
+        let (flags, store_user) = (cx.flags, cx.store_user);
         let mut per_node = std::collections::BTreeMap::<u32, u64>::new();
         for c in cpus.iter_mut().filter(|c| c.online) {
             let active = cx
