@@ -3,7 +3,7 @@
 use crate::{CmdError, Report, Session};
 use kdive_kernel::meminfo::MemInfo;
 
-pub const USAGE: &str = "kmem -i | -V | -v | -s [NAME] | -S [NAME|ADDRESS] | ADDRESS";
+pub const USAGE: &str = "kmem -i | -V | -v | -s [NAME] | -S[=CPUS] [NAME|ADDRESS] | ADDRESS";
 
 pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
     match args.first().map(String::as_str) {
@@ -11,7 +11,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         Some("-V") if args.len() == 1 => vm_counters(s),
         Some("-v") if args.len() == 1 => vmalloc_areas(s),
         Some("-s") => slabs(s, &args[1..]),
-        Some("-S") => crate::kmemslab::run(s, &args[1..]),
+        Some(a) if a == "-S" || a.starts_with("-S=") => crate::kmemslab::run(s, args),
         Some(a) if !a.starts_with('-') => {
             let mut r = Report::default();
             let mut items = Vec::new();

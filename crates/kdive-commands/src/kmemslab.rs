@@ -9,20 +9,26 @@ use kdive_kernel::slabwalk::{CacheSlabs, SlabDetail};
 
 const SLAB_HDR: &str = "  SLAB              MEMORY            NODE  TOTAL  ALLOCATED  FREE\n";
 
-/// `kmem -S`: all caches, or those named, or the slabs holding the addresses given.
+/// `kmem -S[=CPUS]`: all caches, or those named, or the slabs holding the addresses given;
+/// with `=CPUS` ("1,3,5-7", "a" or "all") only those CPUs' slabs.
 pub fn run(s: &mut Session, args: &[String]) -> Result<Report, CmdError> {
+    let cpus = match args.first().and_then(|a| a.strip_prefix("-S=")) {
+        Some(spec) => Some(cpu_spec(s, spec)?),
+        None => None,
+    };
+    let args = args.get(1..).unwrap_or_default();
     let (caches, problems) = s.kernel.slab_caches()?;
     let mut text = String::new();
     let mut json = Vec::new();
     if args.is_empty() {
         for c in &caches {
-            one_cache(s, c, &mut text, &mut json);
+            one_cache(s, c, cpus.as_deref(), &mut text, &mut json);
         }
     }
     for a in args {
         // As crash: the first cache of that name; otherwise a hexadecimal address.
         if let Some(c) = caches.iter().find(|c| &c.name == a) {
-            one_cache(s, c, &mut text, &mut json);
+            one_cache(s, c, cpus.as_deref(), &mut text, &mut json);
             continue;
         }
         let Ok(va) = u64::from_str_radix(a.trim_start_matches("0x"), 16) else {
@@ -62,6 +68,7 @@ pub fn run(s: &mut Session, args: &[String]) -> Result<Report, CmdError> {
 fn one_cache(
     s: &mut Session,
     c: &kdive_kernel::slab::SlabCache,
+    cpus: Option<&[u32]>,
     text: &mut String,
     json: &mut Vec<serde_json::Value>,
 ) {
@@ -74,7 +81,7 @@ fn one_cache(
     }
     match s.kernel.cache_slabs(c) {
         Ok(cs) => {
-            render(text, &cs);
+            render(text, &cs, cpus);
             json.push(serde_json::to_value(&cs).unwrap_or_default());
         }
         Err(e) => {
@@ -113,8 +120,29 @@ fn slab_verbose(text: &mut String, d: &SlabDetail) {
     }
 }
 
-fn render(text: &mut String, cs: &CacheSlabs) {
-    for c in &cs.cpus {
+/// The CPUs of a `-S=` list, as crash: numbers and ranges below the CPU count, "a" or "all".
+fn cpu_spec(s: &Session, spec: &str) -> Result<Vec<u32>, CmdError> {
+    let n = s.kernel.cpu_counts()?.cpus;
+    let bad = || CmdError::Usage(format!("kmem: invalid cpu specification: {spec}"));
+    let mut out = Vec::new();
+    for part in spec.split(',') {
+        if part == "a" || part == "all" {
+            out.extend(0..n);
+        } else {
+            let v = crate::bt::parse_cpus(part).map_err(|_| bad())?;
+            if v.is_empty() || v.iter().any(|&c| c >= n) {
+                return Err(bad());
+            }
+            out.extend(v);
+        }
+    }
+    Ok(out)
+}
+
+/// A cache's slabs; with `only`, just those CPUs (crash counts only their slabs in PER-CPU).
+fn render(text: &mut String, cs: &CacheSlabs, only: Option<&[u32]>) {
+    let shown = |cpu: u32| only.map_or(true, |o| o.contains(&cpu));
+    for c in cs.cpus.iter().filter(|c| shown(c.cpu)) {
         if !c.online {
             text.push_str(&format!("CPU {} [OFFLINE]\n", c.cpu));
             continue;
@@ -143,10 +171,18 @@ fn render(text: &mut String, cs: &CacheSlabs) {
         }
     }
     for n in &cs.nodes {
+        let per_cpu = match only {
+            None => n.per_cpu,
+            Some(_) => cs
+                .cpus
+                .iter()
+                .filter(|c| shown(c.cpu) && c.slab.as_ref().is_some_and(|d| d.node == n.node))
+                .count() as u64,
+        };
         text.push_str("KMEM_CACHE_NODE   NODE  SLABS  PARTIAL  PER-CPU\n");
         text.push_str(&format!(
             "{:x}  {:>4}  {:>5}  {:>7}  {:>7}\n",
-            n.addr, n.node, n.nr_slabs, n.nr_partial, n.per_cpu
+            n.addr, n.node, n.nr_slabs, n.nr_partial, per_cpu
         ));
         if n.addr != 0 {
             text.push_str(&format!("NODE {} PARTIAL:\n", n.node));
@@ -251,7 +287,7 @@ mod tests {
             }],
         };
         let mut text = String::new();
-        render(&mut text, &cs);
+        render(&mut text, &cs, None);
         let want = "CPU 0 KMEM_CACHE_CPU:
   ffff8c3fade379b0
 CPU 0 SLAB:

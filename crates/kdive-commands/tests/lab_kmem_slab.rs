@@ -66,8 +66,10 @@ fn crash806(cap: &Path, cmds: &[&str]) -> Option<BTreeMap<String, String>> {
     Some(map)
 }
 
-const CMDS: [&str; 7] = [
+const CMDS: [&str; 9] = [
     "kmem -S task_struct",
+    "kmem -S=1 task_struct",
+    "kmem -S=0,1 kmalloc-192",
     "kmem -S kmalloc-192",
     "kmem -S files_cache",
     "kmem -S mm_struct",
