@@ -365,8 +365,7 @@ impl Kernel {
     }
 
     /// Follows a freelist from `head`, adding its objects to `set`; returns how many it held.
-    /// Stops at NULL, at a tagged pointer (bit 0), at a loop, after `objects` entries, or at an
-    /// unreadable free pointer (each but NULL and the tag reported in `problems`).
+    /// A loop, an over-long list or an unreadable free pointer is reported in `problems`.
     fn freelist_walk(
         &self,
         cx: &CacheCtx,
@@ -376,51 +375,147 @@ impl Kernel {
         set: &mut HashSet<u64>,
         problems: &mut Vec<String>,
     ) -> u64 {
-        let mut seen = HashSet::new();
-        let mut q = head;
-        let mut n = 0;
-        while q != 0 && q & 1 == 0 {
-            if !seen.insert(q) {
-                problems.push(format!(
-                    "{}: slab {slab:#x}: freelist loops back to object {q:#x}",
-                    cx.name
-                ));
-                break;
-            }
-            if n >= objects {
-                problems.push(format!(
-                    "{}: slab {slab:#x}: freelist longer than {objects} objects at {q:#x}",
-                    cx.name
-                ));
-                break;
-            }
-            set.insert(q);
-            n += 1;
-            let at = q.off(cx.fp_off);
-            let raw = match self.read_u64(at, "slab free pointer") {
-                Ok(v) => v,
-                Err(_) => {
-                    problems.push(format!(
-                        "{}: slab {slab:#x}: invalid free pointer at {at:#x}",
-                        cx.name
-                    ));
-                    break;
-                }
-            };
-            q = match cx.random {
+        let (objs, end) = follow_freelist(
+            head,
+            objects,
+            cx.fp_off,
+            |at| self.read_u64(at, "slab free pointer").ok(),
+            |raw, at| match cx.random {
                 Some(r) => {
-                    // Hardened freelists: swab(where) since 5.7; `where` before (as crash,
-                    // the swabbed form unless it decodes to unreadable memory).
-                    let swabbed = raw ^ r ^ at.swap_bytes();
-                    if swabbed == 0 || self.read_u64(swabbed, "slab free object").is_ok() {
-                        swabbed
-                    } else {
-                        raw ^ r ^ at
-                    }
+                    decode_hardened(raw, r, at, |a| self.read_u64(a, "slab free object").is_ok())
                 }
                 None => raw,
-            };
+            },
+        );
+        if let Some(e) = end {
+            problems.push(format!("{}: slab {slab:#x}: {e}", cx.name));
         }
+        let n = objs.len() as u64;
+        set.extend(objs);
         n
+    }
+}
+
+/// The objects on a SLUB freelist from `head`: each free object holds the next one's
+/// (encoded) address at `fp_off`; `read` reads that word, `decode(raw, where)` decodes it.
+/// Stops at NULL or a tagged pointer (bit 0, as crash); a loop, more than `max` objects, or an
+/// unreadable free pointer also ends it, with the reason.
+fn follow_freelist(
+    head: u64,
+    max: u64,
+    fp_off: u64,
+    mut read: impl FnMut(u64) -> Option<u64>,
+    decode: impl Fn(u64, u64) -> u64,
+) -> (Vec<u64>, Option<String>) {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    let mut q = head;
+    while q != 0 && q & 1 == 0 {
+        if !seen.insert(q) {
+            return (out, Some(format!("freelist loops back to object {q:#x}")));
+        }
+        if out.len() as u64 >= max {
+            return (
+                out,
+                Some(format!("freelist longer than {max} objects at {q:#x}")),
+            );
+        }
+        out.push(q);
+        let at = q.off(fp_off);
+        let Some(raw) = read(at) else {
+            return (out, Some(format!("invalid free pointer at {at:#x}")));
+        };
+        q = decode(raw, at);
+    }
+    (out, None)
+}
+
+/// A hardened free pointer (`CONFIG_SLAB_FREELIST_HARDENED`): `ptr ^ random ^ swab(where)`
+/// since 5.7, `ptr ^ random ^ where` before; as crash, the swabbed form unless it decodes to
+/// memory that cannot be read.
+fn decode_hardened(raw: u64, random: u64, at: u64, readable: impl Fn(u64) -> bool) -> u64 {
+    let swabbed = raw ^ random ^ at.swap_bytes();
+    if swabbed == 0 || readable(swabbed) {
+        swabbed
+    } else {
+        raw ^ random ^ at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{decode_hardened, follow_freelist};
+    use std::collections::HashMap;
+
+    const RANDOM: u64 = 0x5a5a_1234_dead_beef;
+
+    /// Memory holding a hardened freelist through `objs` (free pointer at offset 8).
+    fn hardened(objs: &[u64], last_next: u64) -> HashMap<u64, u64> {
+        let mut m = HashMap::new();
+        for (i, &o) in objs.iter().enumerate() {
+            let next = objs.get(i + 1).copied().unwrap_or(last_next);
+            let at = o + 8;
+            m.insert(at, next ^ RANDOM ^ at.swap_bytes());
+        }
+        m
+    }
+
+    fn walk(m: &HashMap<u64, u64>, head: u64, max: u64) -> (Vec<u64>, Option<String>) {
+        follow_freelist(
+            head,
+            max,
+            8,
+            |at| m.get(&at).copied(),
+            |raw, at| decode_hardened(raw, RANDOM, at, |a| m.contains_key(&(a + 8))),
+        )
+    }
+
+    #[test]
+    fn decodes_hardened_list_to_null() {
+        let objs = [
+            0xffff_8880_0100_0000,
+            0xffff_8880_0100_00c0,
+            0xffff_8880_0100_0180,
+        ];
+        let m = hardened(&objs, 0);
+        assert_eq!(walk(&m, objs[0], 21), (objs.to_vec(), None));
+    }
+
+    #[test]
+    fn loop_is_reported_with_the_object() {
+        let objs = [0xffff_8880_0100_0000, 0xffff_8880_0100_00c0];
+        let m = hardened(&objs, objs[0]);
+        let (got, end) = walk(&m, objs[0], 21);
+        assert_eq!(got, objs.to_vec());
+        assert_eq!(
+            end.as_deref(),
+            Some("freelist loops back to object 0xffff888001000000")
+        );
+    }
+
+    #[test]
+    fn bounded_by_objects_and_unreadable_pointer_named() {
+        let objs = [
+            0xffff_8880_0100_0000,
+            0xffff_8880_0100_00c0,
+            0xffff_8880_0100_0180,
+        ];
+        let m = hardened(&objs, 0);
+        let (got, end) = walk(&m, objs[0], 2);
+        assert_eq!(got.len(), 2);
+        assert!(end.unwrap().starts_with("freelist longer than 2 objects"));
+        let (got, end) = walk(&m, 0xffff_8880_0200_0000, 21);
+        assert_eq!(got, vec![0xffff_8880_0200_0000]);
+        assert_eq!(
+            end.as_deref(),
+            Some("invalid free pointer at 0xffff888002000008")
+        );
+    }
+
+    #[test]
+    fn pre_5_7_encoding_when_swabbed_is_unreadable() {
+        let (next, at) = (0xffff_8880_0100_00c0u64, 0xffff_8880_0100_0008u64);
+        let raw = next ^ RANDOM ^ at;
+        assert_eq!(decode_hardened(raw, RANDOM, at, |a| a == next), next);
     }
 }
