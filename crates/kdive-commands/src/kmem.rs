@@ -4,7 +4,8 @@
 use crate::{CmdError, Report, Session};
 use kdive_kernel::meminfo::MemInfo;
 
-pub const USAGE: &str = "kmem -i | -V | -v | -z | -f | -F | -s [NAME] | ADDRESS";
+pub const USAGE: &str =
+    "kmem -i | -V | -v | -z | -f | -F | -s [NAME] | -S[=CPUS] [NAME|ADDRESS] | ADDRESS";
 
 pub const DETAILS: &str =
     "  -i  memory summary: total, free, used, shared, buffers, cached, slab, huge, swap, commit
@@ -17,6 +18,9 @@ pub const DETAILS: &str =
       the pages found on the lists (each list walked to at most 1048576 blocks)
   -F  as -f, with the struct page of every free block
   -s  SLUB caches (only the named ones with NAME)
+  -S  every slab of the named caches (all without NAME) and each object, allocated in
+      brackets, free plain; per CPU the cpu slab and partial list, per node the partial and
+      full lists; -S=CPUS only those CPUs; -S ADDRESS the slab holding ADDRESS
   ADDRESS  the symbol, slab object, task and struct page of an address
 ";
 
@@ -29,6 +33,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         Some("-f") if args.len() == 1 => crate::kmemzones::free_pages(s, false),
         Some("-F") if args.len() == 1 => crate::kmemzones::free_pages(s, true),
         Some("-s") => slabs(s, &args[1..]),
+        Some(a) if a == "-S" || a.starts_with("-S=") => crate::kmemslab::run(s, args),
         Some(a) if !a.starts_with('-') => {
             let mut r = Report::default();
             let mut items = Vec::new();

@@ -15,6 +15,7 @@ pub mod eval_ctx;
 pub mod foreach;
 pub mod irqcmd;
 pub mod kmem;
+pub mod kmemslab;
 pub mod kmemzones;
 pub mod listcmd;
 pub mod log;

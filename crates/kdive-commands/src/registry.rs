@@ -141,7 +141,7 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         name: "kmem",
-        summary: "kernel memory: -i summary, -z zones, -f/-F free lists, -s slabs, ADDRESS",
+        summary: "kernel memory: -i summary, -z zones, -f/-F free lists, -s/-S slabs, ADDRESS",
         usage: crate::kmem::USAGE,
         run: crate::kmem::run,
     },

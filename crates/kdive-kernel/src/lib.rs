@@ -28,6 +28,7 @@ pub mod runq;
 pub mod scan;
 pub mod signals;
 pub mod slab;
+pub mod slabwalk;
 pub mod stack;
 pub mod taskmem;
 pub mod tasks;

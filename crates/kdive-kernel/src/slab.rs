@@ -25,34 +25,34 @@ pub struct SlabCache {
 }
 
 /// Offsets used for every cache, resolved once.
-struct SlubLayout {
-    list: u64,
-    name: u64,
-    object_size: u64,
-    size: u64,
-    oo: u64,
-    node: u64,
-    cpu_slab: u64,
-    node_partial: u64,
-    node_nr_slabs: u64,
-    node_total_objects: u64,
-    slab_list: u64,
-    counters: u64,
-    slab_next: u64,
-    cpu_partial: Option<u64>,
+pub(crate) struct SlubLayout {
+    pub(crate) list: u64,
+    pub(crate) name: u64,
+    pub(crate) object_size: u64,
+    pub(crate) size: u64,
+    pub(crate) oo: u64,
+    pub(crate) node: u64,
+    pub(crate) cpu_slab: u64,
+    pub(crate) node_partial: u64,
+    pub(crate) node_nr_slabs: u64,
+    pub(crate) node_total_objects: u64,
+    pub(crate) slab_list: u64,
+    pub(crate) counters: u64,
+    pub(crate) slab_next: u64,
+    pub(crate) cpu_partial: Option<u64>,
     /// `kmem_cache_cpu.freelist` and `.slab` (or `.page`): the CPU's active slab.
-    cpu_freelist: u64,
-    cpu_active: u64,
+    pub(crate) cpu_freelist: u64,
+    pub(crate) cpu_active: u64,
     /// `kmem_cache.offset` (free pointer inside an object) and `.random` (hardened freelists).
-    free_offset: u64,
-    random: Option<u64>,
-    nodes: Vec<u32>,
-    cpus: Vec<u32>,
-    page_size: u64,
+    pub(crate) free_offset: u64,
+    pub(crate) random: Option<u64>,
+    pub(crate) nodes: Vec<u32>,
+    pub(crate) cpus: Vec<u32>,
+    pub(crate) page_size: u64,
 }
 
 impl SlubLayout {
-    fn new(k: &Kernel) -> Result<SlubLayout> {
+    pub(crate) fn new(k: &Kernel) -> Result<SlubLayout> {
         let o = |s: &str, m: &str| k.layout.offset(s, m);
         let slab_struct = if k.layout.has_member("slab", "slab_cache") {
             "slab"
@@ -212,7 +212,7 @@ impl Kernel {
     }
 
     /// (objects, objects - inuse) of one slab.
-    fn slab_counts(&self, l: &SlubLayout, slab: u64) -> Result<(u64, u64)> {
+    pub(crate) fn slab_counts(&self, l: &SlubLayout, slab: u64) -> Result<(u64, u64)> {
         let v = self.read_u32(slab.off(l.counters), "slab.counters")?;
         let inuse = (v & 0xffff) as u64;
         let objects = ((v >> 16) & 0x7fff) as u64;
