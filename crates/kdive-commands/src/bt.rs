@@ -258,13 +258,16 @@ fn shape(f: &Frame) -> Shape {
     }
 }
 
+/// A task's pid and command for its header line; -1 and nothing when the task is unreadable.
+pub(crate) fn pid_comm(k: &Kernel, task: u64) -> (i32, String) {
+    k.read_task(task)
+        .map(|t| (t.pid, t.comm))
+        .unwrap_or((-1, String::new()))
+}
+
 /// One task's trace in crash's layout, and as JSON.
 pub fn render(k: &Kernel, ctx: &StackContext, tt: &TaskTrace, flags: BtFlags) -> (String, Value) {
-    let task = k.read_task(tt.task).ok();
-    let (pid, comm) = task
-        .as_ref()
-        .map(|t| (t.pid, t.comm.clone()))
-        .unwrap_or((-1, String::new()));
+    let (pid, comm) = pid_comm(k, tt.task);
     let mut out = String::new();
     let _ = writeln!(out, "{}", header(pid, tt.task, tt.cpu, &comm));
     if flags.raw {

@@ -16,11 +16,7 @@ const MAX_WORDS: u64 = 1 << 16;
 
 /// One task's text symbols: text and JSON.
 pub fn render(k: &Kernel, ctx: &StackContext, tt: &TaskTrace, all: bool) -> (String, Value) {
-    let task = k.read_task(tt.task).ok();
-    let (pid, comm) = task
-        .as_ref()
-        .map(|t| (t.pid, t.comm.clone()))
-        .unwrap_or((-1, String::new()));
+    let (pid, comm) = crate::bt::pid_comm(k, tt.task);
     let mut out = String::new();
     let _ = writeln!(out, "{}", header(pid, tt.task, tt.cpu, &comm));
     let stacks = ctx.stacks(k, tt.task, tt.cpu);

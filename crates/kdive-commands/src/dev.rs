@@ -79,14 +79,7 @@ fn symstr(
     modules: &kdive_debuginfo::SymbolTable,
     addr: u64,
 ) -> String {
-    let in_module = modules
-        .lookup_addr(addr)
-        .filter(|(m, off)| *off < m.size.max(1))
-        .filter(|(m, _)| {
-            syms.lookup_addr(addr)
-                .map_or(true, |(k, _)| k.addr < m.addr)
-        });
-    match in_module.or_else(|| syms.lookup_addr(addr)) {
+    match crate::sym::symbol_at(syms, modules, addr) {
         Some((sym, 0)) => sym.name.to_string(),
         Some((sym, off)) if off < 1 << 20 => format!("{}+{off}", sym.name),
         _ => format!("{addr:x}"),

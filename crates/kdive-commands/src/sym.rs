@@ -78,16 +78,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
                 )));
             }
         };
-        // A module address lies past the kernel's last symbol: the module's own symbol wins
-        // when it covers the address.
-        let in_module = modules
-            .lookup_addr(addr)
-            .filter(|(m, off)| *off < m.size.max(1))
-            .filter(|(m, _)| {
-                syms.lookup_addr(addr)
-                    .map_or(true, |(k, _)| k.addr < m.addr)
-            });
-        match in_module.or_else(|| syms.lookup_addr(addr)) {
+        match symbol_at(syms, &modules, addr) {
             Some((sym, off)) if sym.size == 0 || off < sym.size || off < 1 << 20 => {
                 text.push_str(&line(sym, off));
                 text.push('\n');
@@ -101,4 +92,22 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         }
     }
     Ok(Report::new(text, serde_json::Value::Array(list)))
+}
+
+/// The symbol an address lies in, kernel or module, and the offset into it: a module
+/// address lies past the kernel's last symbol, so the module's own symbol wins when it
+/// covers the address.
+pub(crate) fn symbol_at<'a>(
+    syms: &'a kdive_debuginfo::SymbolTable,
+    modules: &'a kdive_debuginfo::SymbolTable,
+    addr: u64,
+) -> Option<(kdive_debuginfo::symbols::Symbol<'a>, u64)> {
+    let in_module = modules
+        .lookup_addr(addr)
+        .filter(|(m, off)| *off < m.size.max(1))
+        .filter(|(m, _)| {
+            syms.lookup_addr(addr)
+                .map_or(true, |(k, _)| k.addr < m.addr)
+        });
+    in_module.or_else(|| syms.lookup_addr(addr))
 }

@@ -2,27 +2,13 @@
 //! modules (lab/peers/drgn_facts.py), crash 8.0.6's `ps` text, and makedumpfile's
 //! `--dump-dmesg` text. Skipped, with a note, when the lab cache is absent.
 
+mod common;
+use common::*;
+
 use kdive_commands::{Outcome, Session};
-use kdive_kernel::{Kernel, OpenOptions};
 use kdive_lab::{capture_dirs as captures, lab_dir, manifest};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-
-fn session(files: &[PathBuf]) -> Session {
-    let k = Kernel::open(&OpenOptions {
-        files: files.to_vec(),
-    })
-    .unwrap_or_else(|e| panic!("open {files:?}: {e}"));
-    Session::new(k)
-}
-
-fn run(s: &mut Session, line: &str) -> kdive_commands::Report {
-    match s.run(line) {
-        Ok(Outcome::Report(r)) => r,
-        Ok(Outcome::Quit) => panic!("{line}: quit"),
-        Err(e) => panic!("{line}: {e}"),
-    }
-}
 
 fn drgn_facts(cap: &Path, dump: &str) -> Option<serde_json::Value> {
     let text = std::fs::read_to_string(cap.join("peers").join(format!("drgn-{dump}.json"))).ok()?;
@@ -358,55 +344,6 @@ fn foreach_runs_per_task_commands() {
         );
         assert_eq!(run(&mut s, "set").text, before);
     }
-}
-
-/// crash 8.0.6 (the lab's trixie build), run here on several commands in one session; each
-/// command's output by command. None when it is not installed.
-fn crash806(cap: &Path, cmds: &[&str]) -> Option<BTreeMap<String, String>> {
-    let bin = std::env::var_os("HOME")
-        .map(|h| PathBuf::from(h).join(".cache/kdive/peers/crash806"))
-        .filter(|p| p.is_file())?;
-    let vmlinux = manifest(cap, "vmlinux")?;
-    let mut child = std::process::Command::new(bin)
-        .args(["-s", &vmlinux])
-        .arg(cap.join("vmcore.elf"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .ok()?;
-    use std::io::Write;
-    let script: String = cmds
-        .iter()
-        .map(|c| format!("echo ===kdive=== {c}\n{c}\n"))
-        .collect();
-    child.stdin.take()?.write_all(script.as_bytes()).ok()?;
-    let out = child.wait_with_output().ok()?;
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let mut map = BTreeMap::new();
-    let mut cur: Option<(String, String)> = None;
-    for line in text.lines() {
-        if let Some(c) = line.strip_prefix("===kdive=== ") {
-            if let Some((k, v)) = cur.take() {
-                map.insert(k, v);
-            }
-            cur = Some((c.to_string(), String::new()));
-        } else if let Some((_, v)) = cur.as_mut() {
-            v.push_str(line);
-            v.push('\n');
-        }
-    }
-    if let Some((k, v)) = cur {
-        map.insert(k, v);
-    }
-    Some(map)
-}
-
-/// Text with each line's trailing blanks removed: crash 8.0.6 pads `vtop`'s `PAGE:` lines.
-fn trimmed(text: &str) -> String {
-    text.lines()
-        .map(|l| format!("{}\n", l.trim_end()))
-        .collect()
 }
 
 /// `kmem -i`, `kmem -s`, `kmem ADDRESS`, `files 1`, `mount`, `runq`, `net`, `irq -s`, `vtop`
