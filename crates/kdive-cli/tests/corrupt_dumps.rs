@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 const AS_LIMIT: &str = "2147483648";
-const COMMANDS: [&str; 7] = [
+const COMMANDS: [&str; 19] = [
     "sys",
     "ps",
     "bt -a",
@@ -25,6 +25,21 @@ const COMMANDS: [&str; 7] = [
     "list -H init_task.tasks -o task_struct.tasks",
     "foreach vm",
     "tree -t xarray -r pid_namespace.idr init_pid_ns",
+    // Per-CPU and per-zone structures: timer wheel buckets, run-queue clocks, signal
+    // queues, VM counters, vmap lists, zones and buddy free lists, SLUB slabs and freelists,
+    // the IRQ tree, device tables, stack words, CPU stacks.
+    "timer",
+    "ps -m",
+    "sig 1",
+    "kmem -V",
+    "kmem -v",
+    "kmem -z",
+    "kmem -f",
+    "kmem -S kmalloc-64",
+    "irq",
+    "dev",
+    "bt -T 1",
+    "mach",
 ];
 
 struct Outcome {

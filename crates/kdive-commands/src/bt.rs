@@ -186,7 +186,7 @@ pub fn resolve_task(k: &Kernel, arg: &str) -> Result<Vec<u64>, CmdError> {
         .map(|t| t.addr)
         .collect();
     if v.is_empty() {
-        return Err(CmdError::Usage(format!("invalid task or pid value: {arg}")));
+        return Err(crate::context::no_such_task(arg, &list.problems));
     }
     Ok(v)
 }

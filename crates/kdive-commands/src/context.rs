@@ -76,16 +76,14 @@ impl TaskTable {
         if let Ok(pid) = arg.parse::<i32>() {
             let v: Vec<&Task> = self.tasks.iter().filter(|t| t.pid == pid).collect();
             if v.is_empty() {
-                return Err(CmdError::Usage(format!("invalid task or pid value: {arg}")));
+                return Err(no_such_task(arg, &self.problems));
             }
             return Ok(v);
         }
         let name = arg.trim_start_matches('\\');
         let v: Vec<&Task> = self.tasks.iter().filter(|t| t.comm == name).collect();
         if v.is_empty() {
-            return Err(CmdError::Usage(format!(
-                "invalid task, pid or command name: {arg}"
-            )));
+            return Err(no_such_task(arg, &self.problems));
         }
         Ok(v)
     }
@@ -184,6 +182,24 @@ impl TaskCache {
             Some(t) => Ok(t.clone()),
             None => Ok(k.read_task(addr)?),
         }
+    }
+}
+
+/// A task, pid or command not found — and, when the task list could not be read whole, why:
+/// the task may be on the part that could not be read.
+pub(crate) fn no_such_task(arg: &str, problems: &[String]) -> CmdError {
+    if problems.is_empty() {
+        let what = if arg.parse::<i32>().is_ok() {
+            "task or pid value"
+        } else {
+            "task, pid or command name"
+        };
+        CmdError::Usage(format!("invalid {what}: {arg}"))
+    } else {
+        CmdError::Usage(format!(
+            "no task {arg} among those read ({})",
+            problems.join("; ")
+        ))
     }
 }
 

@@ -136,10 +136,7 @@ fn slabs(s: &mut Session, names: &[String]) -> Result<Report, CmdError> {
         .filter(|c| names.is_empty() || names.contains(&c.name))
         .collect();
     if chosen.is_empty() && !names.is_empty() {
-        return Err(CmdError::Usage(format!(
-            "kmem: invalid slab cache name: {}",
-            names.join(" ")
-        )));
+        return Err(no_such_cache(&names.join(" "), &problems));
     }
     let mut text = String::from(SLAB_HEADER);
     for c in &chosen {
@@ -157,6 +154,19 @@ fn slabs(s: &mut Session, names: &[String]) -> Result<Report, CmdError> {
         text,
         serde_json::json!({"caches": chosen, "problems": problems}),
     ))
+}
+
+/// A cache name not found — and, when the cache list could not be walked whole, why: the
+/// name may be on the part that could not be read.
+pub(crate) fn no_such_cache(name: &str, problems: &[String]) -> CmdError {
+    if problems.is_empty() {
+        CmdError::Usage(format!("kmem: invalid slab cache name: {name}"))
+    } else {
+        CmdError::Usage(format!(
+            "kmem: no slab cache {name} among those read ({})",
+            problems.join("; ")
+        ))
+    }
 }
 
 pub const SLAB_HEADER: &str =

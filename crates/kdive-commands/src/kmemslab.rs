@@ -32,9 +32,7 @@ pub fn run(s: &mut Session, args: &[String]) -> Result<Report, CmdError> {
             continue;
         }
         let Ok(va) = u64::from_str_radix(a.trim_start_matches("0x"), 16) else {
-            return Err(CmdError::Usage(format!(
-                "kmem: invalid slab cache name: {a}"
-            )));
+            return Err(crate::kmem::no_such_cache(a, &problems));
         };
         match s.kernel.slab_containing(va) {
             Ok(Some((c, d))) => {
