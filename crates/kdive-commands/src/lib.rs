@@ -25,6 +25,7 @@ pub mod modload;
 pub mod numbers;
 pub mod print;
 pub mod ps;
+pub mod psviews;
 pub mod ptype;
 pub mod rd;
 pub mod registry;

@@ -2,9 +2,11 @@
 //! CPU was running, kernel threads in brackets, every thread and each CPU's idle task — and its
 //! views: -k/-u (kernel/user only), -G (group leaders), -s (kernel stack pointer), -p
 //! (parents), -c (children), -t (times), -l/-m (when each task last ran, most recent first),
-//! -A (active only), -S (state summary), filtered by pid, task address or command name.
+//! -A (active only), -S (state summary), -y (by scheduling policy), filtered by pid, task
+//! address or command name; -a, -r and -g live in `psviews`.
 
 use crate::context::TaskTable;
+use crate::psviews;
 use crate::{CmdError, Report, Session};
 use kdive_kernel::taskmem::{MmReader, MmUsage};
 use kdive_kernel::tasks::Task;
@@ -32,16 +34,41 @@ struct Opts {
     msecs: bool,
     active: bool,
     summary: bool,
+    args_env: bool,
+    rlimits: bool,
+    groups: bool,
+    /// `-y`: a mask of scheduling-policy bits.
+    policy: Option<u64>,
     filters: Vec<String>,
 }
 
 fn parse(args: &[String]) -> Result<Opts, CmdError> {
     let mut o = Opts::default();
-    for a in args {
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
         match a.strip_prefix('-') {
             Some(flags) if !flags.is_empty() && !flags.chars().all(|c| c.is_ascii_digit()) => {
-                for c in flags.chars() {
+                for (i, c) in flags.char_indices() {
                     match c {
+                        'y' => {
+                            // Like getopt: the rest of this word, else the next one.
+                            let rest = &flags[i + 1..];
+                            let arg = if rest.is_empty() {
+                                it.next().map(String::as_str).ok_or_else(|| {
+                                    CmdError::Usage(format!(
+                                        "ps: -y needs a policy (usage: {USAGE})"
+                                    ))
+                                })?
+                            } else {
+                                rest
+                            };
+                            let mask = crate::psviews::parse_policies(arg)?;
+                            o.policy = Some(o.policy.unwrap_or(0) | mask);
+                            break;
+                        }
+                        'a' => o.args_env = true,
+                        'r' => o.rlimits = true,
+                        'g' => o.groups = true,
                         'k' => o.kernel = true,
                         'u' => o.user = true,
                         'G' => o.leaders = true,
@@ -66,11 +93,12 @@ fn parse(args: &[String]) -> Result<Opts, CmdError> {
         }
     }
     let views = [
-        o.parents, o.children, o.times, o.last_run, o.msecs, o.summary,
+        o.parents, o.children, o.times, o.last_run, o.msecs, o.summary, o.args_env, o.rlimits,
+        o.groups,
     ];
     if views.iter().filter(|&&v| v).count() > 1 {
         return Err(CmdError::Usage(
-            "ps: -p, -c, -t, -l, -m and -S are mutually exclusive".into(),
+            "ps: -p, -c, -t, -l, -m, -S, -a, -r and -g are mutually exclusive".into(),
         ));
     }
     if o.kernel && o.user {
@@ -81,7 +109,8 @@ fn parse(args: &[String]) -> Result<Opts, CmdError> {
     Ok(o)
 }
 
-pub const USAGE: &str = "ps [-k|-u|-G] [-s] [-p|-c|-t|-l|-m|-A|-S] [pid | task | command] ...";
+pub const USAGE: &str =
+    "ps [-k|-u|-G] [-s] [-y policy] [-p|-c|-t|-l|-m|-A|-S|-a|-r|-g] [pid | task | command] ...";
 
 /// One row of the table, with everything the text and JSON show.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -238,6 +267,10 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
             }
         }
         v.sort_by_key(|t| (t.pid, t.cpu, t.addr));
+        if o.groups {
+            // crash: a command name picks only its group leaders.
+            v.retain(|t| t.is_group_leader() || !o.filters.contains(&t.comm));
+        }
         v
     };
     chosen.retain(|t| {
@@ -245,7 +278,19 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
             && (!o.user || !t.is_kernel_thread())
             && (!o.leaders || t.is_group_leader())
             && (!o.active || table.is_active(t.addr))
+            && o.policy.map_or(true, |m| {
+                o.times || o.summary || psviews::has_policy(k, t, m)
+            })
     });
+    if o.args_env {
+        return Ok(psviews::args_view(k, &table, &chosen));
+    }
+    if o.rlimits {
+        return Ok(psviews::rlimit_view(k, &table, &chosen));
+    }
+    if o.groups {
+        return Ok(psviews::tgid_view(&table, &chosen, !o.filters.is_empty()));
+    }
     if o.parents {
         return Ok(parents(&table, &chosen));
     }

@@ -35,6 +35,7 @@ pub mod tasks;
 pub mod taskstate;
 pub mod time;
 pub mod timers;
+pub mod usermem;
 pub mod uts;
 pub mod vfs;
 pub mod vma;
