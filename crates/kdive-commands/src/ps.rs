@@ -94,11 +94,11 @@ fn parse(args: &[String]) -> Result<Opts, CmdError> {
     }
     let views = [
         o.parents, o.children, o.times, o.last_run, o.msecs, o.summary, o.args_env, o.rlimits,
-        o.groups,
+        o.groups, o.active,
     ];
     if views.iter().filter(|&&v| v).count() > 1 {
         return Err(CmdError::Usage(
-            "ps: -p, -c, -t, -l, -m, -S, -a, -r and -g are mutually exclusive".into(),
+            "ps: -a, -t, -c, -p, -g, -l, -m, -S, -r and -A flags are all mutually-exclusive".into(),
         ));
     }
     if o.kernel && o.user {

@@ -405,6 +405,65 @@ mod tests {
         assert_eq!(env_text(b"A=1"), "A=1\n");
     }
 
+    fn task(pid: i32, tgid: i32, addr: u64) -> Task {
+        Task {
+            addr,
+            pid,
+            tgid,
+            comm: format!("t{pid}"),
+            state: 0,
+            exit_state: 0,
+            cpu: 0,
+            idle: pid == 0,
+            parent: 0,
+            ppid: 0,
+            mm: 0,
+            flags: 0,
+        }
+    }
+
+    #[test]
+    fn thread_groups_like_crash() {
+        let table = TaskTable {
+            tasks: vec![
+                task(0, 0, 0x10),
+                task(0, 0, 0x20),
+                task(5, 5, 0x50),
+                task(6, 5, 0x60),
+                task(7, 5, 0x70),
+                task(8, 8, 0x80),
+            ],
+            problems: vec![],
+            active: vec![],
+            states: Default::default(),
+            panic: None,
+            sysrq: false,
+        };
+        let all: Vec<&Task> = table.tasks.iter().collect();
+        let r = tgid_view(&table, &all, false);
+        let h = |t: &Task| table.header_line(t);
+        let t = &table.tasks;
+        assert_eq!(
+            r.text,
+            format!(
+                "{}\n  {}\n\n{}\n  {}\n  {}\n\n{}\n  (no threads)\n\n",
+                h(&t[0]),
+                h(&t[1]),
+                h(&t[2]),
+                h(&t[3]),
+                h(&t[4]),
+                h(&t[5])
+            )
+        );
+        // A named thread shows its leader's group.
+        let r = tgid_view(&table, &[&t[4]], true);
+        assert!(r.text.starts_with(&h(&t[2])), "{}", r.text);
+        assert_eq!(
+            r.json["groups"][0]["threads"].as_array().map(Vec::len),
+            Some(2)
+        );
+    }
+
     #[test]
     fn limits_centre_with_the_odd_space_right() {
         assert_eq!(centre("0", 11), "     0     ");
