@@ -196,6 +196,12 @@ pub static COMMANDS: &[Command] = &[
         run: crate::vfscmd::run_files,
     },
     Command {
+        name: "fuser",
+        summary: "tasks using a file (path or inode) as root, cwd, descriptor or mapping",
+        usage: crate::fuser::USAGE,
+        run: crate::fuser::run,
+    },
+    Command {
         name: "mount",
         summary: "mounted filesystems of the current task's namespace",
         usage: crate::vfscmd::MOUNT_USAGE,
@@ -209,9 +215,9 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         name: "net",
-        summary: "network devices and their IPv4 addresses",
-        usage: crate::sched::NET_USAGE,
-        run: crate::sched::run_net,
+        summary: "network devices and their IPv4 addresses; -s a task's open sockets",
+        usage: crate::netcmd::USAGE,
+        run: crate::netcmd::run,
     },
     Command {
         name: "irq",

@@ -1,11 +1,9 @@
-//! `runq` (each CPU's run queue: current task, RT and CFS queued tasks) and `net` (network
-//! devices and their IPv4 addresses), in crash's layout.
+//! `runq` (each CPU's run queue: current task, RT and CFS queued tasks), in crash's layout.
 
 use crate::{CmdError, Report, Session};
 use serde_json::json;
 
 pub const RUNQ_USAGE: &str = "runq";
-pub const NET_USAGE: &str = "net";
 
 pub fn run_runq(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
     if !args.is_empty() {
@@ -47,27 +45,4 @@ pub fn run_runq(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, 
         blocks.push(b);
     }
     Ok(Report::new(blocks.join("\n"), json!(rqs)))
-}
-
-pub fn run_net(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
-    if !args.is_empty() {
-        return Err(CmdError::Usage(format!("net: usage: {NET_USAGE}")));
-    }
-    let (devs, problems) = s.kernel.net_devices()?;
-    let mut text = String::from("   NET_DEVICE     NAME       IP ADDRESS(ES)\n");
-    for d in &devs {
-        text.push_str(&format!(
-            "{:x}  {:<10} {}\n",
-            d.addr,
-            d.name,
-            d.ipv4.join(", ")
-        ));
-    }
-    for p in &problems {
-        text.push_str(&format!("WARNING: {p}\n"));
-    }
-    Ok(Report::new(
-        text,
-        json!({"devices": devs, "problems": problems}),
-    ))
 }

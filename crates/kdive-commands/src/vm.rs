@@ -140,6 +140,7 @@ mod tests {
             end: 0x401000,
             flags: 0x8000071,
             file: Some("/bin/busybox".into()),
+            inode: 0,
         };
         assert_eq!(
             vma_line(&v),

@@ -29,6 +29,7 @@ pub mod scan;
 pub mod signals;
 pub mod slab;
 pub mod slabwalk;
+pub mod sockets;
 pub mod stack;
 pub mod taskmem;
 pub mod tasks;

@@ -23,6 +23,9 @@ pub struct OpenFile {
 pub struct TaskFiles {
     pub root: String,
     pub cwd: String,
+    /// Inodes of root and cwd (`dentry->d_inode`; 0 when unknown).
+    pub root_inode: u64,
+    pub cwd_inode: u64,
     pub files: Vec<OpenFile>,
     /// The task has no `files_struct` (exited, or a kernel thread without one).
     pub no_files: bool,
@@ -97,6 +100,11 @@ impl Kernel {
                 0
             };
             if d == root || d == parent {
+                // A pseudo filesystem's unnamed dentry (a pipe's) outside its mount's root:
+                // crash prints no path for it.
+                if d != root && parts.is_empty() && self.dentry_name(d)?.is_empty() {
+                    return Ok(String::new());
+                }
                 if mnt == 0 {
                     break;
                 }
@@ -123,6 +131,41 @@ impl Kernel {
         self.d_path(mnt, dentry)
     }
 
+    /// `fs_struct.<member>.dentry->d_inode` (0 when the dentry is NULL).
+    fn path_inode(&self, fs: u64, member: &str) -> Result<u64> {
+        let path = fs.off(self.off("fs_struct", member)?);
+        let dentry = self.read_u64(path.off(self.off("path", "dentry")?), "path.dentry")?;
+        self.dentry_inode(dentry)
+    }
+
+    /// `dentry->d_inode` (0 for a NULL dentry).
+    pub fn dentry_inode(&self, dentry: u64) -> Result<u64> {
+        if dentry == 0 {
+            return Ok(0);
+        }
+        self.read_u64(dentry.off(self.off("dentry", "d_inode")?), "dentry.d_inode")
+    }
+
+    /// The open descriptors of `files` (a `files_struct`): (fd, `struct file`) for each
+    /// non-NULL slot of `fdt->fd[0..max_fds]`, bounded.
+    pub fn fd_files(&self, files: u64) -> Result<Vec<(u64, u64)>> {
+        let fdt = self.read_u64(
+            files.off(self.off("files_struct", "fdt")?),
+            "files_struct.fdt",
+        )?;
+        let max =
+            self.read_u32(fdt.off(self.off("fdtable", "max_fds")?), "fdtable.max_fds")? as u64;
+        let fd_array = self.read_u64(fdt.off(self.off("fdtable", "fd")?), "fdtable.fd")?;
+        let mut out = Vec::new();
+        for fd in 0..max.min(MAX_FDS) {
+            let file = self.read_u64(fd_array.elem(fd, 8), "fdtable.fd[]")?;
+            if file != 0 {
+                out.push((fd, file));
+            }
+        }
+        Ok(out)
+    }
+
     /// Root, cwd and open files of a task.
     pub fn task_files(&self, task: u64) -> Result<TaskFiles> {
         let mut out = TaskFiles::default();
@@ -130,6 +173,8 @@ impl Kernel {
         if fs != 0 {
             out.root = self.path_at(fs.off(self.off("fs_struct", "root")?))?;
             out.cwd = self.path_at(fs.off(self.off("fs_struct", "pwd")?))?;
+            out.root_inode = self.path_inode(fs, "root")?;
+            out.cwd_inode = self.path_inode(fs, "pwd")?;
         }
         let files = self.read_u64(
             task.off(self.off("task_struct", "files")?),
@@ -139,24 +184,13 @@ impl Kernel {
             out.no_files = true;
             return Ok(out);
         }
-        let fdt = self.read_u64(
-            files.off(self.off("files_struct", "fdt")?),
-            "files_struct.fdt",
-        )?;
-        let max =
-            self.read_u32(fdt.off(self.off("fdtable", "max_fds")?), "fdtable.max_fds")? as u64;
-        let fd_array = self.read_u64(fdt.off(self.off("fdtable", "fd")?), "fdtable.fd")?;
         let f_path = self.off("file", "f_path")?;
         let f_inode = self.off("file", "f_inode")?;
         let i_mode = self.off("inode", "i_mode")?;
         let i_ino = self.off("inode", "i_ino")?;
         let path_dentry = self.off("path", "dentry")?;
         let path_mnt = self.off("path", "mnt")?;
-        for fd in 0..max.min(MAX_FDS) {
-            let file = self.read_u64(fd_array.elem(fd, 8), "fdtable.fd[]")?;
-            if file == 0 {
-                continue;
-            }
+        for (fd, file) in self.fd_files(files)? {
             let dentry = self.read_u64(file.off(f_path).off(path_dentry), "file.f_path.dentry")?;
             let mnt = self.read_u64(file.off(f_path).off(path_mnt), "file.f_path.mnt")?;
             let inode = self.read_u64(file.off(f_inode), "file.f_inode")?;

@@ -16,6 +16,8 @@ pub struct Vma {
     pub flags: u64,
     /// Path of `vm_file`; None for anonymous memory.
     pub file: Option<String>,
+    /// `vm_file->f_path.dentry->d_inode` (0 for anonymous memory).
+    pub inode: u64,
 }
 
 /// The VMAs of one address space and what could not be read.
@@ -54,11 +56,21 @@ impl Kernel {
             off("vm_file")?,
         );
         let f_path = self.layout.offset("file", "f_path")?;
+        let path_dentry = self.layout.offset("path", "dentry")?;
         for addr in addrs {
             let read = |o: u64, what: &str| self.read_u64(addr.off(o), what);
             let vma = (|| -> Result<Vma> {
                 let vm_file = read(file, "vm_area_struct.vm_file")?;
+                let inode = match vm_file {
+                    0 => 0,
+                    f => {
+                        let d =
+                            self.read_u64(f.off(f_path).off(path_dentry), "vm_file.f_path.dentry")?;
+                        self.dentry_inode(d)?
+                    }
+                };
                 Ok(Vma {
+                    inode,
                     addr,
                     start: read(start, "vm_area_struct.vm_start")?,
                     end: read(end, "vm_area_struct.vm_end")?,
