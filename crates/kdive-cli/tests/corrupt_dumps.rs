@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 const AS_LIMIT: &str = "2147483648";
-const COMMANDS: [&str; 19] = [
+const COMMANDS: [&str; 23] = [
     "sys",
     "ps",
     "bt -a",
@@ -40,6 +40,11 @@ const COMMANDS: [&str; 19] = [
     "dev",
     "bt -T 1",
     "mach",
+    // User memory through a task's own page tables, resource limits, fd tables.
+    "ps -a 1",
+    "ps -r 1",
+    "net -s 1",
+    "fuser /",
 ];
 
 struct Outcome {
