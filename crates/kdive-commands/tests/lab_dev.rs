@@ -5,34 +5,19 @@
 mod common;
 use common::*;
 
-use kdive_lab::{capture_dirs as captures, lab_dir};
+use kdive_lab::lab_dir;
 
 #[test]
 fn dev_equals_crash_806() {
     let Some(lab) = lab_dir() else { return };
-    let cmds = ["dev", "dev -d"];
-    let mut compared = 0;
-    for cap in captures(&lab) {
-        if !cap.join("vmcore.elf").is_file() {
-            continue;
-        }
-        let Some(theirs) = crash806(&cap, &cmds) else {
-            eprintln!("note: crash 8.0.6 not available; dev not compared");
-            return;
-        };
-        if cmds.iter().any(|c| !theirs.contains_key(*c)) {
-            eprintln!(
-                "note: {}: crash 8.0.6 cannot open it; skipped",
-                cap.display()
-            );
-            continue;
-        }
-        let mut s = session(&[cap.join("vmcore.elf")]);
-        for c in cmds {
-            let r = run(&mut s, c);
+    let compared = with_crash806(
+        &lab,
+        &["dev", "dev -d"],
+        |_| true,
+        |cap, c, r, theirs| {
             assert_eq!(
                 r.text,
-                theirs[c],
+                theirs,
                 "{}: {c} differs from crash 8.0.6",
                 cap.display()
             );
@@ -43,8 +28,7 @@ fn dev_equals_crash_806() {
                 cap.display(),
                 r.json["problems"]
             );
-        }
-        compared += 1;
-    }
+        },
+    );
     eprintln!("dev compared with crash 8.0.6 on {compared} captures");
 }

@@ -54,41 +54,22 @@ fn crash_fixed(theirs: &str, json: &serde_json::Value) -> String {
 #[test]
 fn kmem_slab_equals_crash_806() {
     let Some(lab) = lab_dir() else { return };
-    let mut compared = 0;
-    for cap in captures(&lab) {
-        if !cap.ends_with("module-race") {
-            continue;
-        }
-        let Some(theirs) = crash806(&cap, &CMDS) else {
-            eprintln!("note: crash 8.0.6 not available; kmem -S not compared");
-            return;
-        };
-        if CMDS.iter().any(|c| !theirs.contains_key(*c)) {
-            eprintln!(
-                "note: {}: crash 8.0.6 cannot open it; skipped",
-                cap.display()
-            );
-            continue;
-        }
-        let mut s = session(&[cap.join("vmcore.elf")]);
-        for c in CMDS {
-            let r = run(&mut s, c);
-            assert_eq!(
-                r.text,
-                crash_fixed(&theirs[c], &r.json),
-                "{}: {c} differs from crash 8.0.6",
-                cap.display()
-            );
-            let caches = r.json["caches"].as_array().expect("caches array");
-            assert!(
-                caches
-                    .iter()
-                    .all(|x| x["cpus"].as_array().is_some_and(|v| !v.is_empty())),
-                "{c}: per-CPU slabs in the JSON"
-            );
-        }
-        compared += 1;
-    }
+    let module_race = |cap: &std::path::Path| cap.ends_with("module-race");
+    let compared = with_crash806(&lab, &CMDS, module_race, |cap, c, r, theirs| {
+        assert_eq!(
+            r.text,
+            crash_fixed(theirs, &r.json),
+            "{}: {c} differs from crash 8.0.6",
+            cap.display()
+        );
+        let caches = r.json["caches"].as_array().expect("caches array");
+        assert!(
+            caches
+                .iter()
+                .all(|x| x["cpus"].as_array().is_some_and(|v| !v.is_empty())),
+            "{c}: per-CPU slabs in the JSON"
+        );
+    });
     eprintln!("kmem -S compared with crash 8.0.6 on {compared} captures");
 }
 

@@ -12,34 +12,19 @@ const CMDS: [&str; 3] = ["kmem -z", "kmem -f", "kmem -F"];
 #[test]
 fn kmem_zones_and_free_lists_equal_crash_806() {
     let Some(lab) = lab_dir() else { return };
-    let mut compared = 0;
-    for cap in captures(&lab) {
-        if !cap.join("vmcore.elf").is_file() {
-            continue;
-        }
-        let Some(theirs) = crash806(&cap, &CMDS) else {
-            eprintln!("note: crash 8.0.6 not available; kmem -z/-f/-F not compared");
-            return;
-        };
-        if CMDS.iter().any(|c| !theirs.contains_key(*c)) {
-            eprintln!(
-                "note: {}: crash 8.0.6 cannot open it; skipped",
-                cap.display()
-            );
-            continue;
-        }
-        let mut s = session(&[cap.join("vmcore.elf")]);
-        for c in CMDS {
-            let r = run(&mut s, c);
+    let compared = with_crash806(
+        &lab,
+        &CMDS,
+        |_| true,
+        |cap, c, r, theirs| {
             assert_eq!(
                 r.text,
-                theirs[c],
+                theirs,
                 "{}: {c} differs from crash 8.0.6",
                 cap.display()
             );
-        }
-        compared += 1;
-    }
+        },
+    );
     eprintln!("kmem -z/-f/-F compared with crash 8.0.6 on {compared} captures");
 }
 

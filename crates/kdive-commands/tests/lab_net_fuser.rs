@@ -5,7 +5,7 @@
 mod common;
 use common::*;
 
-use kdive_lab::{capture_dirs, lab_dir, manifest};
+use kdive_lab::lab_dir;
 
 #[test]
 fn net_sockets_and_fuser_equal_crash_806() {
@@ -21,36 +21,14 @@ fn net_sockets_and_fuser_equal_crash_806() {
         "fuser /bin/busybox",
         "fuser /nonexistent",
     ];
-    let mut compared = 0;
-    for cap in capture_dirs(&lab) {
-        if !cap.ends_with("module-race") || !cap.join("vmcore.elf").is_file() {
-            continue;
-        }
-        if manifest(&cap, "vmlinux").is_none() {
-            continue;
-        }
-        let Some(theirs) = crash806(&cap, &cmds) else {
-            eprintln!("note: crash 8.0.6 not available; net -s and fuser not compared");
-            return;
-        };
-        if cmds.iter().any(|c| !theirs.contains_key(*c)) {
-            eprintln!(
-                "note: {}: crash 8.0.6 cannot open it; skipped",
-                cap.display()
-            );
-            continue;
-        }
-        let mut s = session(&[cap.join("vmcore.elf")]);
-        for c in cmds {
-            let r = run(&mut s, c);
-            assert_eq!(
-                r.text,
-                theirs[c],
-                "{}: {c} differs from crash 8.0.6",
-                cap.display()
-            );
-        }
-        compared += 1;
-    }
+    let module_race = |cap: &std::path::Path| cap.ends_with("module-race");
+    let compared = with_crash806(&lab, &cmds, module_race, |cap, c, r, theirs| {
+        assert_eq!(
+            r.text,
+            theirs,
+            "{}: {c} differs from crash 8.0.6",
+            cap.display()
+        );
+    });
     eprintln!("net -s and fuser compared with crash 8.0.6 on {compared} captures");
 }

@@ -72,3 +72,39 @@ pub fn trimmed(text: &str) -> String {
         .map(|l| format!("{}\n", l.trim_end()))
         .collect()
 }
+
+/// Runs `cmds` through crash 8.0.6 on each capture (with a vmcore.elf and a vmlinux) that
+/// `keep` accepts, and hands each command's kdive report and crash's text to `check`.
+/// Returns how many captures were compared; notes (and compares nothing) when crash 8.0.6 is
+/// absent, and skips a capture it cannot open.
+pub fn with_crash806(
+    lab: &Path,
+    cmds: &[&str],
+    keep: impl Fn(&Path) -> bool,
+    mut check: impl FnMut(&Path, &str, &kdive_commands::Report, &str),
+) -> usize {
+    let mut compared = 0;
+    for cap in kdive_lab::capture_dirs(lab) {
+        if !keep(&cap) || !cap.join("vmcore.elf").is_file() || manifest(&cap, "vmlinux").is_none() {
+            continue;
+        }
+        let Some(theirs) = crash806(&cap, cmds) else {
+            eprintln!("note: crash 8.0.6 not available; {cmds:?} not compared");
+            return 0;
+        };
+        if cmds.iter().any(|c| !theirs.contains_key(*c)) {
+            eprintln!(
+                "note: {}: crash 8.0.6 cannot open it; skipped",
+                cap.display()
+            );
+            continue;
+        }
+        let mut s = session(&[cap.join("vmcore.elf")]);
+        for c in cmds {
+            let r = run(&mut s, c);
+            check(&cap, c, &r, &theirs[*c]);
+        }
+        compared += 1;
+    }
+    compared
+}
