@@ -67,6 +67,10 @@ for t in "$@"; do
     cat "$part" >>"$log"
     runs_done=$runs
     cpu_done=$cpu
+    # A report printed as the fuzzer stopped (a leak check at exit) is a finding too.
+    if [ "$verdict" != 'still growing' ] && grep -aqE '^==[0-9]+== ?ERROR|^SUMMARY: ' "$part"; then
+      found="FOUND at exit: $(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$part" | tail -1) (see $log)"
+    fi
     [ "$verdict" = 'still growing' ] || break
     grep -aqE '^==[0-9]+== ERROR|ERROR: libFuzzer|^SUMMARY: ' "$part" || break
     unit=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$part" | tail -1)
