@@ -440,29 +440,38 @@ fn times(k: &Kernel, table: &TaskTable, chosen: &[&Task]) -> Result<Report, CmdE
 /// or address, they are printed in that order instead, the times aligned on the days.
 fn last_runs(k: &Kernel, table: &TaskTable, chosen: &[&Task], msecs: bool, all: bool) -> Report {
     let mut problems = table.problems.clone();
-    let stamp = |t: &Task, problems: &mut Vec<String>| match k.task_last_run(t.addr) {
-        Ok(v) => Some(v),
-        Err(e) => {
-            problems.push(format!("pid {}: {e}", t.pid));
-            None
-        }
-    };
-    let mut rows: Vec<(&Task, Option<u64>)> = chosen
-        .iter()
-        .map(|t| (*t, stamp(t, &mut problems)))
-        .collect();
-    if all {
-        rows.sort_by_key(|r| std::cmp::Reverse(r.1));
-    }
-    // crash sizes the `-l` column by the most recent stamp of all tasks.
-    let width = table
+    // Every task's stamp, read once: the chosen rows use theirs, and crash sizes the `-l`
+    // column by the most recent stamp of all tasks.
+    let stamps: HashMap<u64, Result<u64, String>> = table
         .tasks
         .iter()
-        .filter_map(|t| k.task_last_run(t.addr).ok())
+        .map(|t| (t.addr, k.task_last_run(t.addr).map_err(|e| e.to_string())))
+        .collect();
+    let width = stamps
+        .values()
+        .filter_map(|r| r.as_ref().ok().copied())
         .max()
         .unwrap_or(0)
         .to_string()
         .len();
+    let mut rows: Vec<(&Task, Option<u64>)> = Vec::new();
+    for t in chosen {
+        let stamp = match stamps.get(&t.addr) {
+            Some(Ok(v)) => Ok(*v),
+            Some(Err(e)) => Err(e.clone()),
+            None => k.task_last_run(t.addr).map_err(|e| e.to_string()),
+        };
+        match stamp {
+            Ok(v) => rows.push((t, Some(v))),
+            Err(e) => {
+                problems.push(format!("pid {}: {e}", t.pid));
+                rows.push((t, None));
+            }
+        }
+    }
+    if all {
+        rows.sort_by_key(|r| std::cmp::Reverse(r.1));
+    }
     let mut clocks: HashMap<u32, Option<u64>> = HashMap::new();
     let mut text = String::new();
     let mut json = Vec::new();
