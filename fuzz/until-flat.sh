@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs fuzz targets one after another until each stops finding new edge coverage.
 #
-#   fuzz/until-flat.sh [-p PLATEAU_MIN] [-c CAP_MIN] TARGET...
+#   fuzz/until-flat.sh [-p PLATEAU_MIN] [-c CAP_MIN] [-e LIBFUZZER_FLAG]... TARGET...
 #
 # A target is "flat" when libFuzzer's edge coverage (`cov:`) has not grown for PLATEAU_MIN
 # minutes of the fuzzer's own CPU time (default 10), so a fuzzer starved by other work is not
 # taken for a flat one; a run is cut at CAP_MIN wall-clock minutes (default 45) and then
 # reported as "still growing". Binaries must be built first
-# (`cd fuzz && cargo +nightly fuzz build`).
+# (`cd fuzz && cargo +nightly fuzz build`). Each -e adds one libFuzzer flag to every run, e.g.
+# `-e -detect_leaks=0` for a target whose scoped worker threads make LeakSanitizer's per-input
+# check race with their thread-local teardown.
 #
 # libFuzzer's -timeout (30 s) counts wall-clock time, so a fuzzer starved of CPU (run at nice
 # 19 beside a build or a test run) can report a "timeout" on an input that is merely slow.
@@ -20,9 +22,9 @@
 # fuzz/logs/TARGET.log.
 set -euo pipefail
 cd "$(dirname "$0")"
-plateau=10 cap=45
-while getopts p:c: o; do
-  case $o in p) plateau=$OPTARG ;; c) cap=$OPTARG ;; *) exit 2 ;; esac
+plateau=10 cap=45 extra=()
+while getopts p:c:e: o; do
+  case $o in p) plateau=$OPTARG ;; c) cap=$OPTARG ;; e) extra+=("$OPTARG") ;; *) exit 2 ;; esac
 done
 shift $((OPTIND - 1))
 bin_dir=target/x86_64-unknown-linux-gnu/release
@@ -45,7 +47,7 @@ for t in "$@"; do
     # the old one open must not write into this run's log.
     rm -f "$part"
     "$bin_dir/$t" "corpus/$t" -artifact_prefix="artifacts/$t/" -max_total_time="$left" \
-      -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 >"$part" 2>&1 &
+      -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 ${extra[@]+"${extra[@]}"} >"$part" 2>&1 &
     pid=$!
     while kill -0 "$pid" 2>/dev/null; do
       sleep 5
