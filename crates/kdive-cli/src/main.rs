@@ -148,16 +148,18 @@ fn run_line(session: &mut Session, input: &str, json: bool) -> Step {
     let (text, ok) = match result {
         Ok(Outcome::Quit) => return Step::Quit,
         Ok(Outcome::Report(r)) => {
+            let ok = r.errors.is_empty();
             if json {
-                (
-                    format!(
-                        "{}\n",
-                        serde_json::json!({"command": parsed.command, "result": r.json})
-                    ),
-                    true,
-                )
+                let mut v = serde_json::json!({"command": parsed.command, "result": r.json});
+                if !ok {
+                    v["errors"] = serde_json::json!(r.errors);
+                }
+                (format!("{v}\n"), ok)
             } else {
-                (r.text, true)
+                for e in &r.errors {
+                    eprintln!("{e}");
+                }
+                (r.text, ok)
             }
         }
         Err(e) => {

@@ -95,8 +95,16 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
     for cpu in cpus {
         tasks.push(k.cpu_current(cpu)?);
     }
+    // crash reports a bad pid among several and goes on with the others.
+    let mut errors = Vec::new();
     for t in &targets {
-        tasks.extend(resolve_task(k, t)?);
+        match resolve_task(k, t) {
+            Ok(v) => tasks.extend(v),
+            Err(e) => errors.push(format!("bt: {e}")),
+        }
+    }
+    if tasks.is_empty() && !errors.is_empty() {
+        return Err(CmdError::Usage(errors.join("\n")));
     }
     if tasks.is_empty() || panic && tasks.is_empty() {
         let task = match s.current_task {
@@ -105,7 +113,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         };
         tasks.push(task);
     }
-    render_tasks(k, &ctx, &tasks, flags)
+    render_tasks(k, &ctx, &tasks, flags).map(|r| r.with_errors(errors))
 }
 
 /// Text and JSON for several tasks (blank line between them, as crash does).

@@ -88,6 +88,28 @@ impl TaskTable {
         Ok(v)
     }
 
+    /// The tasks each argument names, in argument order, and for every argument that names
+    /// none an error prefixed with `cmd` — crash prints those and goes on with the rest
+    /// (`ps 1 999 2`). Fails only when no argument names a task.
+    pub fn select_each<'a>(
+        &'a self,
+        cmd: &str,
+        args: &[String],
+    ) -> Result<(Vec<&'a Task>, Vec<String>), CmdError> {
+        let mut found = Vec::new();
+        let mut errors = Vec::new();
+        for a in args {
+            match self.select(a) {
+                Ok(v) => found.extend(v),
+                Err(e) => errors.push(format!("{cmd}: {e}")),
+            }
+        }
+        if found.is_empty() && !errors.is_empty() {
+            return Err(CmdError::Usage(errors.join("\n")));
+        }
+        Ok((found, errors))
+    }
+
     /// The `PID: N  TASK: ...  CPU: N  COMMAND: "..."` line crash prints above per-task output.
     pub fn header_line(&self, t: &Task) -> String {
         format!(

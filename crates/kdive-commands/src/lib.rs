@@ -3,6 +3,7 @@
 //! the front end decides where reports go.
 
 pub mod annotate;
+pub mod ascii;
 pub mod bt;
 pub mod bttext;
 pub mod context;
@@ -25,6 +26,7 @@ pub mod modcmd;
 pub mod modload;
 pub mod netcmd;
 pub mod numbers;
+pub mod pertask;
 pub mod print;
 pub mod ps;
 pub mod psviews;

@@ -49,38 +49,25 @@ fn sockets(s: &mut Session, args: &[String]) -> Result<Report, CmdError> {
             "net: unsupported option {o} (usage: {USAGE})"
         )));
     }
-    let tasks = crate::task::targets(s, args)?;
+    let targets = crate::pertask::targets(s, "net", args)?;
     let table = s.tasks.table(&s.kernel)?;
-    let mut text = String::new();
-    let mut out = Vec::new();
-    for (i, t) in tasks.iter().enumerate() {
-        if i > 0 {
+    let k = &s.kernel;
+    let (text, json) = crate::pertask::per_task(&table, &targets.tasks, "net", "sockets", |t| {
+        let found = k.task_sockets(t.addr)?;
+        let mut text = String::new();
+        if found.sockets.is_empty() {
+            text.push_str("No open sockets.\n");
+        } else {
+            text.push_str(SOCKET_HEADER);
             text.push('\n');
-        }
-        text.push_str(&table.header_line(t));
-        text.push('\n');
-        let id = json!({"pid": t.pid, "task": format!("{:x}", t.addr), "comm": t.comm});
-        match s.kernel.task_sockets(t.addr) {
-            Ok(found) => {
-                if found.sockets.is_empty() {
-                    text.push_str("No open sockets.\n");
-                } else {
-                    text.push_str(SOCKET_HEADER);
-                    text.push('\n');
-                    for so in &found.sockets {
-                        text.push_str(&socket_line(so));
-                        text.push('\n');
-                    }
-                }
-                out.push(json!({"task": id, "sockets": found.sockets}));
-            }
-            Err(e) => {
-                text.push_str(&format!("net: {e}\n"));
-                out.push(json!({"task": id, "error": e.to_string()}));
+            for so in &found.sockets {
+                text.push_str(&socket_line(so));
+                text.push('\n');
             }
         }
-    }
-    Ok(Report::new(text, json!(out)))
+        Ok::<_, kdive_kernel::Error>((text, json!(found.sockets)))
+    });
+    Ok(Report::new(text, json).with_errors(targets.errors))
 }
 
 /// crash's names of address families.

@@ -2,8 +2,9 @@
 //! CPU was running, kernel threads in brackets, every thread and each CPU's idle task — and its
 //! views: -k/-u (kernel/user only), -G (group leaders), -s (kernel stack pointer), -p
 //! (parents), -c (children), -t (times), -l/-m (when each task last ran, most recent first),
-//! -A (active only), -S (state summary), -y (by scheduling policy), filtered by pid, task
-//! address or command name; -a, -r and -g live in `psviews`.
+//! -A (active only), -S (state summary), -y (by scheduling policy), -I (no idle tasks), -H (no
+//! header), -C (per-CPU blocks of -l/-m), filtered by pid, task address or command name (a bad
+//! one is reported and the rest shown, as crash does); -a, -r, -g and -Y live in `psviews`.
 
 use crate::context::TaskTable;
 use crate::psviews;
@@ -39,6 +40,14 @@ struct Opts {
     groups: bool,
     /// `-y`: a mask of scheduling-policy bits.
     policy: Option<u64>,
+    /// `-H`: no header line.
+    no_header: bool,
+    /// `-I`: leave out each CPU's idle task.
+    no_idle: bool,
+    /// `-Y`: scheduling policy and priority instead of memory.
+    policy_data: bool,
+    /// `-C CPUS` (with `-l`/`-m`): one block per CPU.
+    cpus: Option<Vec<u32>>,
     filters: Vec<String>,
 }
 
@@ -50,22 +59,32 @@ fn parse(args: &[String]) -> Result<Opts, CmdError> {
             Some(flags) if !flags.is_empty() && !flags.chars().all(|c| c.is_ascii_digit()) => {
                 for (i, c) in flags.char_indices() {
                     match c {
-                        'y' => {
+                        'y' | 'C' => {
                             // Like getopt: the rest of this word, else the next one.
                             let rest = &flags[i + 1..];
                             let arg = if rest.is_empty() {
                                 it.next().map(String::as_str).ok_or_else(|| {
                                     CmdError::Usage(format!(
-                                        "ps: -y needs a policy (usage: {USAGE})"
+                                        "ps: -{c} needs an argument (usage: {USAGE})"
                                     ))
                                 })?
                             } else {
                                 rest
                             };
-                            let mask = crate::psviews::parse_policies(arg)?;
-                            o.policy = Some(o.policy.unwrap_or(0) | mask);
+                            if c == 'y' {
+                                let mask = crate::psviews::parse_policies(arg)?;
+                                o.policy = Some(o.policy.unwrap_or(0) | mask);
+                            } else {
+                                o.cpus = Some(match arg {
+                                    "a" | "all" => Vec::new(),
+                                    _ => crate::bt::parse_cpus(arg)?,
+                                });
+                            }
                             break;
                         }
+                        'H' => o.no_header = true,
+                        'I' => o.no_idle = true,
+                        'Y' => o.policy_data = true,
                         'a' => o.args_env = true,
                         'r' => o.rlimits = true,
                         'g' => o.groups = true,
@@ -93,12 +112,32 @@ fn parse(args: &[String]) -> Result<Opts, CmdError> {
         }
     }
     let views = [
-        o.parents, o.children, o.times, o.last_run, o.msecs, o.summary, o.args_env, o.rlimits,
-        o.groups, o.active,
+        o.parents,
+        o.children,
+        o.times,
+        o.last_run,
+        o.msecs,
+        o.summary,
+        o.args_env,
+        o.rlimits,
+        o.groups,
+        o.active,
+        o.policy_data,
     ];
     if views.iter().filter(|&&v| v).count() > 1 {
         return Err(CmdError::Usage(
-            "ps: -a, -t, -c, -p, -g, -l, -m, -S, -r and -A flags are all mutually-exclusive".into(),
+            "ps: -a, -t, -c, -p, -g, -l, -m, -S, -r, -A and -Y flags are all mutually-exclusive"
+                .into(),
+        ));
+    }
+    if o.cpus.is_some() && !(o.last_run || o.msecs) {
+        return Err(CmdError::Usage(
+            "ps: -C option is only applicable with -l and -m".into(),
+        ));
+    }
+    if o.cpus.is_some() && !o.filters.is_empty() {
+        return Err(CmdError::Usage(
+            "ps: -C option is not applicable with specified tasks".into(),
         ));
     }
     if o.kernel && o.user {
@@ -109,8 +148,7 @@ fn parse(args: &[String]) -> Result<Opts, CmdError> {
     Ok(o)
 }
 
-pub const USAGE: &str =
-    "ps [-k|-u|-G] [-s] [-y policy] [-p|-c|-t|-l|-m|-A|-S|-a|-r|-g] [pid | task | command] ...";
+pub const USAGE: &str = "ps [-k|-u|-G|-I|-y policy] [-s] [-p|-c|-t|-[l|m][-C cpus]|-a|-g|-r|-S|-A|-H|-Y] [pid | task | command] ...";
 
 /// One row of the table, with everything the text and JSON show.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -214,6 +252,17 @@ pub fn row(k: &Kernel, table: &TaskTable, mem: &MemTable, t: &Task, kstackp: boo
     }
 }
 
+/// The 16-column TASK (or, with `-s`, KSTACKP) field of a task's line, as crash prints it.
+pub fn pointer_field(k: &Kernel, table: &TaskTable, t: &Task, kstackp: bool) -> String {
+    if !kstackp {
+        return format!("{:>16x}", t.addr);
+    }
+    match saved_sp(k, t.addr).filter(|_| !table.is_active(t.addr)) {
+        Some(sp) => format!("{sp:>16x}"),
+        None => format!("{:^16}", "--"),
+    }
+}
+
 /// The stack pointer saved at the last context switch (`thread.sp`).
 fn saved_sp(k: &Kernel, task: u64) -> Option<u64> {
     let off = k.layout.offset("task_struct", "thread.sp").ok()?;
@@ -255,15 +304,16 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
     let table = s.tasks.table(&s.kernel)?;
     let k = &s.kernel;
     // Which tasks: the filters (pid, task address, command), else all.
+    let mut errors = Vec::new();
     let mut chosen: Vec<&Task> = if o.filters.is_empty() {
         table.tasks.iter().collect()
     } else {
-        let mut v = Vec::new();
-        for f in &o.filters {
-            for t in table.select(f)? {
-                if !v.iter().any(|x: &&Task| x.addr == t.addr) {
-                    v.push(t);
-                }
+        let (found, bad) = table.select_each("ps", &o.filters)?;
+        errors = bad;
+        let mut v: Vec<&Task> = Vec::new();
+        for t in found {
+            if !v.iter().any(|x| x.addr == t.addr) {
+                v.push(t);
             }
         }
         v.sort_by_key(|t| (t.pid, t.cpu, t.addr));
@@ -278,42 +328,64 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
             && (!o.user || !t.is_kernel_thread())
             && (!o.leaders || t.is_group_leader())
             && (!o.active || table.is_active(t.addr))
+            && (!o.no_idle || !t.idle)
             && o.policy.map_or(true, |m| {
                 o.times || o.summary || psviews::has_policy(k, t, m)
             })
     });
+    render(k, &table, &o, &chosen).map(|r| r.with_errors(errors))
+}
+
+/// The view `o` asks for, of the chosen tasks.
+fn render(k: &Kernel, table: &TaskTable, o: &Opts, chosen: &[&Task]) -> Result<Report, CmdError> {
     if o.args_env {
-        return Ok(psviews::args_view(k, &table, &chosen));
+        return Ok(psviews::args_view(k, table, chosen));
     }
     if o.rlimits {
-        return Ok(psviews::rlimit_view(k, &table, &chosen));
+        return Ok(psviews::rlimit_view(k, table, chosen));
     }
     if o.groups {
-        return Ok(psviews::tgid_view(&table, &chosen, !o.filters.is_empty()));
+        return Ok(psviews::tgid_view(table, chosen, !o.filters.is_empty()));
     }
     if o.parents {
-        return Ok(parents(&table, &chosen));
+        return Ok(parents(table, chosen));
     }
     if o.children {
-        return Ok(children(&table, &chosen));
+        return Ok(children(table, chosen));
     }
     if o.times {
-        return times(k, &table, &chosen);
+        return times(k, table, chosen);
     }
     if o.last_run || o.msecs {
-        return Ok(last_runs(k, &table, &chosen, o.msecs, o.filters.is_empty()));
+        let all = o.filters.is_empty();
+        let cpus = match &o.cpus {
+            Some(c) if c.is_empty() => Some(k.cpu_counts()?.online),
+            c => c.clone(),
+        };
+        return Ok(last_runs(k, table, chosen, o.msecs, all, cpus.as_deref()));
     }
-    let mem = MemTable::read(k, &table);
+    if o.policy_data {
+        return Ok(psviews::policy_view(
+            k,
+            table,
+            chosen,
+            o.kstackp,
+            o.no_header,
+        ));
+    }
+    let mem = MemTable::read(k, table);
     let rows: Vec<PsRow> = chosen
         .iter()
-        .map(|t| row(k, &table, &mem, t, o.kstackp))
+        .map(|t| row(k, table, &mem, t, o.kstackp))
         .collect();
     if o.summary {
         return Ok(summary(&rows));
     }
     let mut text = String::new();
-    text.push_str(if o.kstackp { HEADER_KSTACKP } else { HEADER });
-    text.push('\n');
+    if !o.no_header {
+        text.push_str(if o.kstackp { HEADER_KSTACKP } else { HEADER });
+        text.push('\n');
+    }
     for r in &rows {
         text.push_str(&format_row(r));
         text.push('\n');
@@ -406,39 +478,70 @@ fn children(table: &TaskTable, chosen: &[&Task]) -> Report {
 
 /// `ps -t`: run time, start time and user/system time of each chosen task.
 fn times(k: &Kernel, table: &TaskTable, chosen: &[&Task]) -> Result<Report, CmdError> {
-    let read = |t: &Task, m: &str| -> Option<u64> {
-        let off = k.layout.offset("task_struct", m).ok()?;
-        k.read_u64(t.addr.off(off), m).ok()
+    let read = |t: &Task, m: &str| -> Result<u64, kdive_kernel::Error> {
+        let off = k.layout.offset("task_struct", m)?;
+        k.read_u64(t.addr.off(off), &format!("task_struct.{m}"))
     };
-    let hz = k.hz().unwrap_or(250) as u64;
-    let uptime_ns = k
-        .jiffies_64()
-        .ok()
-        .map(|j| j.wrapping_sub((-(300i64 * hz as i64)) as u32 as u64) * (1_000_000_000 / hz));
+    let mut problems = Vec::new();
+    // Uptime as crash counts it: jiffies since INITIAL_JIFFIES (-300 s, wrapped at 32 bits).
+    let uptime_ns = match k.hz().and_then(|hz| Ok((hz as u64, k.jiffies_64()?))) {
+        Ok((hz, j)) if hz > 0 => {
+            Some(j.wrapping_sub((-(300i64 * hz as i64)) as u32 as u64) * (1_000_000_000 / hz))
+        }
+        Ok(_) => None,
+        Err(e) => {
+            problems.push(format!("run times unknown: {e}"));
+            None
+        }
+    };
     let mut text = String::new();
     let mut json = Vec::new();
     for t in chosen {
-        let start = read(t, "start_time").unwrap_or(0);
-        let utime = read(t, "utime").unwrap_or(0);
-        let stime = read(t, "stime").unwrap_or(0);
-        let run = uptime_ns.map(|u| u.saturating_sub(start) / 1_000_000_000);
+        let mut field = |m: &str| match read(t, m) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                problems.push(format!("pid {}: {e}", t.pid));
+                None
+            }
+        };
+        let (start, utime, stime) = (field("start_time"), field("utime"), field("stime"));
+        let run = uptime_ns
+            .zip(start)
+            .map(|(u, s)| u.saturating_sub(s) / 1_000_000_000);
+        let shown = |v: Option<u64>| v.map_or("(unknown)".to_string(), |v| v.to_string());
         text.push_str(&table.header_line(t));
         text.push('\n');
         text.push_str(&format!(
-            "    RUN TIME: {}\n  START TIME: {start}\n       UTIME: {utime}\n       STIME: {stime}\n\n",
+            "    RUN TIME: {}\n  START TIME: {}\n       UTIME: {}\n       STIME: {}\n\n",
             run.map(kdive_kernel::time::format_uptime)
-                .unwrap_or_else(|| "(unknown)".into())
+                .unwrap_or_else(|| "(unknown)".into()),
+            shown(start),
+            shown(utime),
+            shown(stime),
         ));
         json.push(json!({"pid": t.pid, "task": format!("{:x}", t.addr), "run_time_secs": run, "start_time": start, "utime": utime, "stime": stime}));
     }
-    Ok(Report::new(text, json!(json)))
+    for p in &problems {
+        text.push_str(&format!("WARNING: {p}\n"));
+    }
+    Ok(Report::new(
+        text,
+        json!({"tasks": json, "problems": problems}),
+    ))
 }
 
 /// `ps -l` / `ps -m`: each task's last-run timestamp (`-l`, raw) or the time since it
 /// (`-m`, against its CPU's `rq.clock`, as days hh:mm:ss.ms), with its state, most recent
 /// first — a task stuck in `UN` shows how long it has been waiting. Given tasks by name, pid
 /// or address, they are printed in that order instead, the times aligned on the days.
-fn last_runs(k: &Kernel, table: &TaskTable, chosen: &[&Task], msecs: bool, all: bool) -> Report {
+fn last_runs(
+    k: &Kernel,
+    table: &TaskTable,
+    chosen: &[&Task],
+    msecs: bool,
+    all: bool,
+    cpus: Option<&[u32]>,
+) -> Report {
     let mut problems = table.problems.clone();
     // Every task's stamp, read once: the chosen rows use theirs, and crash sizes the `-l`
     // column by the most recent stamp of all tasks.
@@ -473,7 +576,7 @@ fn last_runs(k: &Kernel, table: &TaskTable, chosen: &[&Task], msecs: bool, all: 
         rows.sort_by_key(|r| std::cmp::Reverse(r.1));
     }
     let mut clocks: HashMap<u32, Option<u64>> = HashMap::new();
-    let mut text = String::new();
+    let mut lines: Vec<(u32, String)> = Vec::new();
     let mut json = Vec::new();
     for (t, last) in rows {
         let state = table.states.crash_code(t);
@@ -509,14 +612,30 @@ fn last_runs(k: &Kernel, table: &TaskTable, chosen: &[&Task], msecs: bool, all: 
                 None => format!("{:>width$}", "?"),
             }
         };
-        text.push_str(&format!(
-            "[{stamp_text}] [{state}]  {}\n",
-            table.header_line(t)
+        lines.push((
+            t.cpu,
+            format!("[{stamp_text}] [{state}]  {}\n", table.header_line(t)),
         ));
         json.push(
             json!({"pid": t.pid, "task": format!("{:x}", t.addr), "comm": t.comm,
             "state": state, "last_run": last, "rq_clock": clock, "since_ns": since}),
         );
+    }
+    let mut text = String::new();
+    match cpus {
+        // `-C`: one block per CPU, most recent first within it.
+        Some(cpus) => {
+            for (n, cpu) in cpus.iter().enumerate() {
+                if n > 0 {
+                    text.push('\n');
+                }
+                text.push_str(&format!("CPU: {cpu}\n"));
+                for (_, l) in lines.iter().filter(|(c, _)| c == cpu) {
+                    text.push_str(l);
+                }
+            }
+        }
+        None => lines.iter().for_each(|(_, l)| text.push_str(l)),
     }
     for p in &problems {
         text.push_str(&format!("WARNING: {p}\n"));

@@ -168,6 +168,72 @@ fn strings(buf: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// `ps -Y`: each task's scheduling policy and priority (`task_struct.policy`, `.prio`), in
+/// the layout of crash's `ps -Y`; `-H` leaves out the header.
+pub fn policy_view(
+    k: &Kernel,
+    table: &TaskTable,
+    chosen: &[&Task],
+    kstackp: bool,
+    no_header: bool,
+) -> Report {
+    let mut text = String::new();
+    if !no_header {
+        let column = if kstackp {
+            crate::report::centre("KSTACKP", 16, true)
+        } else {
+            crate::report::centre("TASK", 16, false)
+        };
+        text.push_str(&format!(
+            "      PID    PPID  CPU {column}  POLICY       PRIO  COMM\n"
+        ));
+    }
+    let mut json = Vec::new();
+    let mut problems = Vec::new();
+    for t in chosen {
+        let policy = task_policy(k, t);
+        let prio = k
+            .layout
+            .offset("task_struct", "prio")
+            .and_then(|off| k.read_u32(t.addr.off(off), "task_struct.prio"))
+            .map(|p| p as i32);
+        let name = match &policy {
+            Ok(p) => POLICIES.get(*p as usize).copied().unwrap_or("UNKNOWN"),
+            Err(_) => "?",
+        };
+        for e in [
+            policy.as_ref().err().map(|e| e.to_string()),
+            prio.as_ref().err().map(|e| e.to_string()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            problems.push(format!("pid {}: {e}", t.pid));
+        }
+        let comm = if t.is_kernel_thread() {
+            format!("[{}]", t.comm)
+        } else {
+            t.comm.clone()
+        };
+        let prio_text = prio.as_ref().map_or("?".to_string(), |p| p.to_string());
+        text.push_str(&format!(
+            "{} {:>7} {:>7} {:>3}  {}  {name:<12} {prio_text:>4}  {comm}\n",
+            if table.is_active(t.addr) { '>' } else { ' ' },
+            t.pid,
+            t.ppid,
+            t.cpu,
+            crate::ps::pointer_field(k, table, t, kstackp),
+        ));
+        json.push(json!({"pid": t.pid, "ppid": t.ppid, "cpu": t.cpu,
+            "task": format!("{:x}", t.addr), "comm": t.comm,
+            "policy": policy.ok(), "policy_name": name, "prio": prio.ok()}));
+    }
+    for p in &problems {
+        text.push_str(&format!("WARNING: {p}\n"));
+    }
+    Report::new(text, json!({"tasks": json, "problems": problems}))
+}
+
 /// `ps -a`: each task's command-line arguments and environment.
 pub fn args_view(k: &Kernel, table: &TaskTable, chosen: &[&Task]) -> Report {
     let mut text = String::new();

@@ -274,6 +274,12 @@ pub static COMMANDS: &[Command] = &[
         run: echo,
     },
     Command {
+        name: "ascii",
+        summary: "a hex value's bytes as ASCII text, or the ASCII chart",
+        usage: crate::ascii::USAGE,
+        run: crate::ascii::run,
+    },
+    Command {
         name: "q",
         summary: "quit",
         usage: "q",

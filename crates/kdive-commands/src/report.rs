@@ -7,15 +7,27 @@ pub struct Report {
     pub text: String,
     /// The same facts for machines (`--json`).
     pub json: serde_json::Value,
+    /// Errors about part of the request (one bad pid among several) that did not stop the
+    /// rest: crash prints these to stderr and carries on, and so does the front end.
+    pub errors: Vec<String>,
 }
 
 impl Report {
     pub fn text(text: String) -> Report {
         let json = serde_json::Value::String(text.clone());
-        Report { text, json }
+        Report::new(text, json)
     }
     pub fn new(text: String, json: serde_json::Value) -> Report {
-        Report { text, json }
+        Report {
+            text,
+            json,
+            errors: Vec::new(),
+        }
+    }
+    /// The same report with `errors` about the parts of the request it could not answer.
+    pub fn with_errors(mut self, errors: Vec<String>) -> Report {
+        self.errors = errors;
+        self
     }
 }
 

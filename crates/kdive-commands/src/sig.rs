@@ -83,16 +83,9 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
             _ => selectors.push(a.clone()),
         }
     }
+    let targets = crate::pertask::targets(s, "sig", &selectors)?;
+    let tasks: Vec<Task> = targets.tasks;
     let table = s.tasks.table(&s.kernel)?;
-    let tasks: Vec<Task> = if selectors.is_empty() {
-        vec![s.tasks.current_task(&s.kernel, s.current_task)?]
-    } else {
-        let mut v: Vec<Task> = Vec::new();
-        for sel in &selectors {
-            v.extend(table.select(sel)?.into_iter().cloned());
-        }
-        v
-    };
     let k = &s.kernel;
     let mut text = String::new();
     let mut json = Vec::new();
@@ -112,7 +105,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
             json!({"pid": t.pid, "task": format!("{:x}", t.addr), "comm": t.comm, "signals": st}),
         );
     }
-    Ok(Report::new(text, json!(json)))
+    Ok(Report::new(text, json!(json)).with_errors(targets.errors))
 }
 
 /// `sig -g`: the group's dispositions and shared queue once, then each thread's own state.

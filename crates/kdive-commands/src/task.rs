@@ -11,23 +11,6 @@ use serde_json::json;
 pub const TASK_USAGE: &str = "task [-R member[,member...]] [-x|-d] [PID | TASK | COMMAND] ...";
 pub const SET_USAGE: &str = "set [-p] [PID | TASK]";
 
-/// The tasks named by `targets`, or the current task.
-pub fn targets(s: &mut Session, targets: &[String]) -> Result<Vec<Task>, CmdError> {
-    let table = s.tasks.table(&s.kernel)?;
-    if targets.is_empty() {
-        return Ok(vec![s.tasks.current_task(&s.kernel, s.current_task)?]);
-    }
-    let mut out: Vec<Task> = Vec::new();
-    for t in targets {
-        for task in table.select(t)? {
-            if !out.iter().any(|x| x.addr == task.addr) {
-                out.push(task.clone());
-            }
-        }
-    }
-    Ok(out)
-}
-
 pub fn run_task(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
     let mut members: Option<String> = None;
     let mut radix: Option<&str> = None;
@@ -54,7 +37,8 @@ pub fn run_task(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, 
             _ => names.push(a.clone()),
         }
     }
-    let tasks = targets(s, &names)?;
+    let targets = crate::pertask::targets(s, "task", &names)?;
+    let tasks = targets.tasks;
     let table = s.tasks.table(&s.kernel)?;
     let ti = s
         .kernel
@@ -99,7 +83,7 @@ pub fn run_task(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, 
             "thread_info": thread_info,
         }));
     }
-    Ok(Report::new(text, json!(json)))
+    Ok(Report::new(text, json!(json)).with_errors(targets.errors))
 }
 
 /// The context block and its JSON.

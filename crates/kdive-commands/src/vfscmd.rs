@@ -13,46 +13,29 @@ pub fn run_files(s: &mut Session, args: &[String], _raw: &str) -> Result<Report,
             "files: unsupported option {o} (usage: {FILES_USAGE})"
         )));
     }
-    let tasks = crate::task::targets(s, args)?;
+    let targets = crate::pertask::targets(s, "files", args)?;
     let table = s.tasks.table(&s.kernel)?;
     let k = &s.kernel;
-    let mut text = String::new();
-    let mut out = Vec::new();
-    for (i, t) in tasks.iter().enumerate() {
-        if i > 0 {
-            text.push('\n');
-        }
-        text.push_str(&table.header_line(t));
-        text.push('\n');
-        match k.task_files(t.addr) {
-            Ok(f) => {
-                text.push_str(&format!("ROOT: {}    CWD: {}\n", f.root, f.cwd));
-                if f.files.is_empty() {
-                    text.push_str("No open files\n");
-                } else {
-                    text.push_str(
-                        " FD       FILE            DENTRY           INODE       TYPE PATH\n",
-                    );
-                    for o in &f.files {
-                        text.push_str(&format!(
-                            "{:>3} {:x} {:x} {:x} {:<4} {}\n",
-                            o.fd, o.file, o.dentry, o.inode, o.kind, o.path
-                        ));
-                    }
+    let (mut text, json) =
+        crate::pertask::per_task(&table, &targets.tasks, "files", "files", |t| {
+            let f = k.task_files(t.addr)?;
+            let mut text = format!("ROOT: {}    CWD: {}\n", f.root, f.cwd);
+            if f.files.is_empty() {
+                text.push_str("No open files\n");
+            } else {
+                text.push_str(" FD       FILE            DENTRY           INODE       TYPE PATH\n");
+                for o in &f.files {
+                    text.push_str(&format!(
+                        "{:>3} {:x} {:x} {:x} {:<4} {}\n",
+                        o.fd, o.file, o.dentry, o.inode, o.kind, o.path
+                    ));
                 }
-                out.push(json!({"pid": t.pid, "task": format!("{:x}", t.addr), "files": f}));
             }
-            Err(e) => {
-                text.push_str(&format!("files: {e}\n"));
-                out.push(
-                    json!({"pid": t.pid, "task": format!("{:x}", t.addr), "error": e.to_string()}),
-                );
-            }
-        }
-    }
+            Ok::<_, kdive_kernel::Error>((text, json!(f)))
+        });
     // crash ends each task's table with a blank line.
     text.push('\n');
-    Ok(Report::new(text, json!(out)))
+    Ok(Report::new(text, json).with_errors(targets.errors))
 }
 
 pub fn run_mount(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {

@@ -32,16 +32,9 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
             "vm: option {o} is not supported\n{USAGE}"
         )));
     }
+    let targets = crate::pertask::targets(s, "vm", args)?;
+    let tasks = targets.tasks;
     let table = s.tasks.table(&s.kernel)?;
-    let tasks = if args.is_empty() {
-        vec![s.tasks.current_task(&s.kernel, s.current_task)?]
-    } else {
-        let mut v = Vec::new();
-        for a in args {
-            v.extend(table.select(a)?.into_iter().cloned());
-        }
-        v
-    };
     let k = &s.kernel;
     let reader = MmReader::new(k);
     let mut text = String::new();
@@ -53,7 +46,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         text.push_str(&block);
         json.push(json!({"pid": t.pid, "task": format!("{:x}", t.addr), "comm": t.comm, "mm": j}));
     }
-    Ok(Report::new(text, json!(json)))
+    Ok(Report::new(text, json!(json)).with_errors(targets.errors))
 }
 
 /// The MM line and the VMA table of `mm` (0: a kernel thread, zeros and no VMAs).
