@@ -41,6 +41,7 @@ pub mod session;
 pub mod sig;
 pub mod source;
 pub mod structcmd;
+pub mod swapcmd;
 pub mod sym;
 pub mod sys;
 pub mod task;

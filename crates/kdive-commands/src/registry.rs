@@ -274,6 +274,18 @@ pub static COMMANDS: &[Command] = &[
         run: echo,
     },
     Command {
+        name: "swap",
+        summary: "swap areas in use: size, used, priority, device or file",
+        usage: crate::swapcmd::SWAP_USAGE,
+        run: crate::swapcmd::run_swap,
+    },
+    Command {
+        name: "pte",
+        summary: "decode a page-table entry: page and flags, or swap area and offset",
+        usage: crate::swapcmd::PTE_USAGE,
+        run: crate::swapcmd::run_pte,
+    },
+    Command {
         name: "ascii",
         summary: "a hex value's bytes as ASCII text, or the ASCII chart",
         usage: crate::ascii::USAGE,

@@ -242,19 +242,8 @@ fn translate(
         text.push_str(&format!("  ({})", size_label(t.page_size)));
     }
     text.push_str("\n\n");
-    // crash's table: each column centred over its value, the value right-justified.
-    let pte = format!("{leaf:x}");
-    let phys = format!("{page:x}");
-    let (w1, w2) = (pte.len().max(3), phys.len().max(8));
     let flags = k.mem.entry_flags(leaf);
-    text.push_str(&format!(
-        "{}  {}  FLAGS\n{}  {}  ({})\n",
-        centre("PTE", w1, false),
-        centre("PHYSICAL", w2, false),
-        centre(&pte, w1, true),
-        centre(&phys, w2, true),
-        flags.join("|")
-    ));
+    text.push_str(&pte_table(leaf, page, &flags));
     j["physical"] = json!(t.pa);
     j["page_size"] = json!(t.page_size);
     j["flags"] = json!(flags);
@@ -278,6 +267,26 @@ fn translate(
         }
     }
     (text, j)
+}
+
+/// crash's PTE table: each column centred over its value, the value right-justified; an
+/// empty entry's flags read "no mapping".
+pub fn pte_table(entry: u64, page: u64, flags: &[&str]) -> String {
+    let pte = format!("{entry:x}");
+    let phys = format!("{page:x}");
+    let (w1, w2) = (pte.len().max(3), phys.len().max(8));
+    let flags = if entry == 0 {
+        "no mapping".to_string()
+    } else {
+        flags.join("|")
+    };
+    format!(
+        "{}  {}  FLAGS\n{}  {}  ({flags})\n",
+        centre("PTE", w1, false),
+        centre("PHYSICAL", w2, false),
+        centre(&pte, w1, true),
+        centre(&phys, w2, true),
+    )
 }
 
 /// 2MB, 1GB: a large page's size as crash writes it.

@@ -455,7 +455,7 @@ fn kmem_and_vtop_equal_crash_806() {
 
 /// Commands compared as text with crash 8.0.6 on every capture it can open: `ps -l`/`-m`
 /// (when tasks last ran; for a task given by pid the times align on the days), `eval`, `btop`,
-/// `ptob`, `ascii VALUE` (crash's number rules; no shell metacharacters here, crash's `echo` separator would
+/// `ptob`, `ascii VALUE`, `swap` (no swap in these guests: the header), `pte` of present and empty entries (crash's number rules; no shell metacharacters here, crash's `echo` separator would
 /// expand them), `timer` (on 6.9+ kernels kdive shows the third, deferrable timer base that
 /// crash 8.0.6 misses; the comparison drops it), `sig` (dispositions, pending and blocked sets), `kmem -V` (VM counters named by the kernel's enums), `kmem -v` (vmalloc areas; 6.9+ from the per-node busy lists), `irq` (descriptors, in use, affinity, softirqs).
 #[test]
@@ -474,6 +474,8 @@ fn task_and_system_views_equal_crash_806() {
         "btop 0x5000 fff 12345678",
         "ptob 12 0x10 ff",
         "ascii 62696c2f7273752f 0x7f41 ffffffff8e810e3d",
+        "swap",
+        "pte 8000000082554067 0 1e3 8000000001a001e3",
         "timer",
         "timer -C 1",
         "sig 1",

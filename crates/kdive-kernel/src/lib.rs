@@ -31,6 +31,7 @@ pub mod slab;
 pub mod slabwalk;
 pub mod sockets;
 pub mod stack;
+pub mod swapinfo;
 pub mod taskmem;
 pub mod tasks;
 pub mod taskstate;

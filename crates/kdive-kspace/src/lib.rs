@@ -11,7 +11,7 @@ pub mod error;
 pub mod layout;
 pub mod space;
 
-pub use arch::{KernelRegions, Translation, Translator, WalkStep, WalkTrace};
+pub use arch::{EntryMeaning, KernelRegions, Translation, Translator, WalkStep, WalkTrace};
 pub use cache::CacheStats;
 pub use error::{Error, Result};
 pub use layout::{Fact, KernelLayout, Source};

@@ -189,6 +189,11 @@ impl KernelSpace {
         self.arch.entry_flags(entry)
     }
 
+    /// What a leaf page-table entry holds (a page, a swap entry, nothing).
+    pub fn decode_entry(&self, entry: u64) -> crate::EntryMeaning {
+        self.arch.decode_entry(entry)
+    }
+
     /// Physical address of a virtual address.
     pub fn vtop(&self, va: u64) -> Result<u64> {
         Ok(self.translate(va)?.pa)

@@ -40,6 +40,18 @@ pub struct WalkTrace {
     pub result: Result<Translation>,
 }
 
+/// What one page-table entry holds, as the architecture encodes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryMeaning {
+    /// Zero: nothing mapped, nothing swapped.
+    Empty,
+    /// A page (present, or made inaccessible with PROT_NONE) at this physical address.
+    Page(u64),
+    /// A swap entry: the swap area's index (`swap_info[]`; the kernel's special entries —
+    /// migration, hwpoison, device — use the types past the last area) and the page's slot.
+    Swap { kind: u64, offset: u64 },
+}
+
 /// An architecture's knowledge of virtual → physical translation.
 pub trait Translator: Send + Sync {
     /// Architecture name as `uname -m` prints it.
@@ -72,6 +84,9 @@ pub trait Translator: Send + Sync {
 
     /// Names of the bits set in a page-table entry, in the order crash prints them.
     fn entry_flags(&self, entry: u64) -> Vec<&'static str>;
+
+    /// What a leaf page-table entry holds: a page, a swap entry, or nothing.
+    fn decode_entry(&self, entry: u64) -> EntryMeaning;
 
     /// Direct-map virtual address of a physical address, when the direct map's base is known.
     fn ptov(&self, layout: &KernelLayout, pa: u64) -> Result<u64>;

@@ -3,7 +3,7 @@
 
 use kdive_physmem::{PhysError, PhysMem};
 
-use super::{KernelRegions, Translation, Translator, WalkStep, WalkTrace};
+use super::{EntryMeaning, KernelRegions, Translation, Translator, WalkStep, WalkTrace};
 use crate::error::{Error, Result};
 use crate::layout::KernelLayout;
 
@@ -46,6 +46,11 @@ const ENTRY_FLAGS: [(u64, &str); 11] = [
 ];
 /// Physical-address bits of a page-table entry (bits 12..51).
 const ENTRY_ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+/// `_PAGE_PROTNONE`: a mapped page made inaccessible (the GLOBAL bit, in a non-present entry).
+const ENTRY_PROTNONE: u64 = 1 << 8;
+/// Swap entries: `SWP_TYPE_BITS` and `SWP_OFFSET_FIRST_BIT` (`_PAGE_BIT_PROTNONE + 1`).
+const SWP_TYPE_BITS: u32 = 5;
+const SWP_OFFSET_FIRST_BIT: u32 = 9;
 
 /// One level of the walk: its name (as error messages use it) and the VA bit it indexes from.
 struct Level {
@@ -251,6 +256,21 @@ impl Translator for X86_64 {
             .collect()
     }
 
+    fn decode_entry(&self, entry: u64) -> EntryMeaning {
+        if entry == 0 {
+            EntryMeaning::Empty
+        } else if entry & (ENTRY_PRESENT | ENTRY_PROTNONE) != 0 {
+            EntryMeaning::Page(entry & self.addr_mask)
+        } else {
+            // arch/x86/include/asm/pgtable_64.h (L1TF-safe since 4.19): the type in the top
+            // SWP_TYPE_BITS, the offset inverted in the bits from SWP_OFFSET_FIRST_BIT up.
+            EntryMeaning::Swap {
+                kind: entry >> (64 - SWP_TYPE_BITS),
+                offset: (!entry << SWP_TYPE_BITS) >> (SWP_OFFSET_FIRST_BIT + SWP_TYPE_BITS),
+            }
+        }
+    }
+
     fn ptov(&self, layout: &KernelLayout, pa: u64) -> Result<u64> {
         let base = Self::direct_map_base(layout).ok_or_else(|| {
             Error::NoLayout("page_offset_base has not been read from the kernel".into())
@@ -299,7 +319,7 @@ impl Translator for X86_64 {
 
 #[cfg(test)]
 mod tests {
-    use super::ENTRY_ADDR_MASK;
+    use super::{EntryMeaning, Translator, ENTRY_ADDR_MASK, X86_64};
     use crate::error::Error;
     use crate::synth::SynthMem;
 
@@ -341,6 +361,27 @@ mod tests {
         assert_eq!(t.root, 0x7f_f000);
         assert_eq!(t.steps.len(), 1);
         assert!(t.result.is_err());
+    }
+
+    #[test]
+    fn entries_decode_to_pages_and_swap_slots() {
+        let t = X86_64::new(0, 0, 1 << 30);
+        assert_eq!(t.decode_entry(0), EntryMeaning::Empty);
+        assert_eq!(
+            t.decode_entry(0x8000_0000_8255_4067),
+            EntryMeaning::Page(0x8255_4000)
+        );
+        // PROT_NONE: not present, still a page.
+        assert_eq!(t.decode_entry(0x8255_4100), EntryMeaning::Page(0x8255_4000));
+        // The kernel's __swp_entry(type, offset), L1TF layout.
+        let swp = |kind: u64, offset: u64| ((!offset << 14) >> 5) | (kind << 59);
+        for (kind, offset) in [(0, 0), (1, 0x1234), (3, 0x3ff_ffff), (31, 1)] {
+            assert_eq!(
+                t.decode_entry(swp(kind, offset)),
+                EntryMeaning::Swap { kind, offset },
+                "{kind} {offset:#x}"
+            );
+        }
     }
 
     #[test]
