@@ -42,10 +42,15 @@ impl Kernel {
 
     /// Seconds since boot: jiffies less INITIAL_JIFFIES (`(u32)(-300*HZ)`), divided by HZ.
     pub fn uptime_secs(&self) -> Result<u64> {
+        Ok(self.uptime_jiffies()? / self.hz()? as u64)
+    }
+
+    /// Jiffies since boot: jiffies less INITIAL_JIFFIES (`(u32)(-300*HZ)`).
+    pub fn uptime_jiffies(&self) -> Result<u64> {
         let hz = self.hz()? as u64;
         let j = self.jiffies_64()?;
         let initial = (-(300i64 * hz as i64)) as u32 as u64;
-        Ok(j.wrapping_sub(initial) / hz)
+        Ok(j.wrapping_sub(initial))
     }
 
     /// `avenrun[3]`, fixed point with 11 fractional bits.
