@@ -16,10 +16,11 @@ pub enum DateSource {
 impl Kernel {
     /// The kernel's tick rate, derived from `tick_nsec` (NSEC_PER_SEC / HZ, NTP-adjusted by ppm).
     pub fn hz(&self) -> Result<u32> {
-        let tick_nsec = self.read_u64(self.symbol_addr("tick_nsec")?, "tick_nsec")?;
+        let at = self.symbol_addr("tick_nsec")?;
+        let tick_nsec = self.read_u64(at, "tick_nsec")?;
         if tick_nsec == 0 {
             return Err(crate::Error::Corrupt {
-                what: "tick_nsec".into(),
+                what: format!("tick_nsec at {at:#x}"),
                 detail: "is zero".into(),
             });
         }
