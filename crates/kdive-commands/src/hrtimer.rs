@@ -14,6 +14,12 @@ pub fn run(s: &mut Session, cpus: Option<Vec<u32>>) -> Result<Report, CmdError> 
     let cpus: Vec<u32> = (0..all)
         .filter(|c| cpus.as_ref().map_or(true, |want| want.contains(c)))
         .collect();
+    if cpus.is_empty() {
+        return Err(CmdError::Usage(format!(
+            "timer -r: no such CPU (the dump has CPUs 0-{})",
+            all.saturating_sub(1)
+        )));
+    }
     let hz = s.kernel.hz()?;
     let jiffies = s.kernel.jiffies_64()?;
     let uptime = s.kernel.uptime_jiffies()?;
