@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 const AS_LIMIT: &str = "2147483648";
-const COMMANDS: [&str; 23] = [
+const COMMANDS: [&str; 24] = [
     "sys",
     "ps",
     "bt -a",
@@ -25,10 +25,11 @@ const COMMANDS: [&str; 23] = [
     "list -H init_task.tasks -o task_struct.tasks",
     "foreach vm",
     "tree -t xarray -r pid_namespace.idr init_pid_ns",
-    // Per-CPU and per-zone structures: timer wheel buckets, run-queue clocks, signal
-    // queues, VM counters, vmap lists, zones and buddy free lists, SLUB slabs and freelists,
-    // the IRQ tree, device tables, stack words, CPU stacks.
+    // Per-CPU and per-zone structures: timer wheel buckets, hrtimer queues (rbtrees),
+    // run-queue clocks, signal queues, VM counters, vmap lists, zones and buddy free lists,
+    // SLUB slabs and freelists, the IRQ tree, device tables, stack words, CPU stacks.
     "timer",
+    "timer -r",
     "ps -m",
     "sig 1",
     "kmem -V",
@@ -345,49 +346,79 @@ fn elf_full_variants(orig: &Path) -> Vec<(&'static str, Vec<Patch>)> {
     v
 }
 
-/// Pointers at the ends of the address space in the kernel's lists: `init_task.tasks` and
-/// `modules` get next = 0xffff_ffff_ffff_fff0 and prev = 0x10, so the walks hand the task and
-/// module code nodes whose member offsets run past 2^64 (or whose `container_of` runs below 0).
-/// In a debug build plain `+`/`-` there panics. The file offsets come from the kernel opened on
-/// the original dump: symbol + member offset, translated, then found in a PT_LOAD.
-fn hostile_pointer_patches(vmlinux: &Path, orig: &Path) -> Vec<Patch> {
+/// The original dump opened with its vmlinux, and its first 64 KiB (the ELF program headers).
+fn open_original(vmlinux: &Path, orig: &Path) -> (kdive_kernel::Kernel, Vec<u8>) {
     let k = kdive_kernel::Kernel::open(&kdive_kernel::OpenOptions {
         files: vec![vmlinux.to_path_buf(), orig.to_path_buf()],
     })
     .expect("open the original dump");
     let mut head = vec![0u8; 1 << 16];
     std::io::Read::read_exact(&mut std::fs::File::open(orig).unwrap(), &mut head).unwrap();
+    (k, head)
+}
+
+/// Every file offset of the ELF dump holding kernel address `va`: the kernel image segment
+/// repeats part of RAM's, so there can be several PT_LOADs.
+fn file_offsets(k: &kdive_kernel::Kernel, head: &[u8], va: u64) -> Vec<u64> {
     let (phoff, phnum) = (
-        rd64(&head, 32) as usize,
+        rd64(head, 32) as usize,
         u16::from_le_bytes([head[56], head[57]]),
     );
-    // Every PT_LOAD holding the address: the kernel image segment repeats part of RAM's.
-    let file_offsets = |va: u64| -> Vec<u64> {
-        let pa = k.mem.vtop(va).expect("translate a list head");
-        (0..phnum as usize)
-            .map(|i| phoff + 56 * i)
-            .filter(|&ph| rd32(&head, ph) == 1)
-            .filter_map(|ph| {
-                let (off, paddr, filesz) = (
-                    rd64(&head, ph + 8),
-                    rd64(&head, ph + 24),
-                    rd64(&head, ph + 32),
-                );
-                (pa >= paddr && pa - paddr < filesz).then(|| off + (pa - paddr))
-            })
-            .collect()
-    };
+    let pa = k.mem.vtop(va).expect("translate a patched address");
+    (0..phnum as usize)
+        .map(|i| phoff + 56 * i)
+        .filter(|&ph| rd32(head, ph) == 1)
+        .filter_map(|ph| {
+            let (off, paddr, filesz) =
+                (rd64(head, ph + 8), rd64(head, ph + 24), rd64(head, ph + 32));
+            (pa >= paddr && pa - paddr < filesz).then(|| off + (pa - paddr))
+        })
+        .collect()
+}
+
+/// Pointers at the ends of the address space in the kernel's lists: `init_task.tasks` and
+/// `modules` get next = 0xffff_ffff_ffff_fff0 and prev = 0x10, so the walks hand the task and
+/// module code nodes whose member offsets run past 2^64 (or whose `container_of` runs below 0).
+/// In a debug build plain `+`/`-` there panics. The file offsets come from the kernel opened on
+/// the original dump: symbol + member offset, translated, then found in a PT_LOAD.
+fn hostile_pointer_patches(vmlinux: &Path, orig: &Path) -> Vec<Patch> {
+    let (k, head) = open_original(vmlinux, orig);
     let tasks =
         k.symbol_addr("init_task").unwrap() + k.layout.offset("task_struct", "tasks").unwrap();
     let modules = k.symbol_addr("modules").unwrap();
     let mut v = Vec::new();
-    for head in [tasks, modules] {
-        let at = file_offsets(head);
-        assert!(!at.is_empty(), "list head {head:#x} in no PT_LOAD");
+    for head_va in [tasks, modules] {
+        let at = file_offsets(&k, &head, head_va);
+        assert!(!at.is_empty(), "list head {head_va:#x} in no PT_LOAD");
         for at in at {
             v.push((at, 0xffff_ffff_ffff_fff0u64.to_le_bytes().to_vec()));
             v.push((at + 8, 0x10u64.to_le_bytes().to_vec()));
         }
+    }
+    v
+}
+
+/// Damaged hrtimer queues: CPU 0's CLOCK_MONOTONIC timerqueue root becomes
+/// 0xffff_ffff_ffff_fff0 (a node past the end of the address space), and CPU 1's root node
+/// gets itself as its left child (a loop). `timer -r` must name both and stop.
+fn hrtimer_tree_patches(vmlinux: &Path, orig: &Path) -> Vec<Patch> {
+    let (k, head) = open_original(vmlinux, orig);
+    let bases = k.symbol_addr("hrtimer_bases").unwrap();
+    let root_off = k.layout.offset("hrtimer_cpu_base", "clock_base").unwrap()
+        + k.layout.offset("hrtimer_clock_base", "active").unwrap()
+        + k.layout
+            .offset("timerqueue_head", "rb_root.rb_root.rb_node")
+            .unwrap();
+    let left = k.layout.offset("rb_node", "rb_left").unwrap();
+    let root0 = k.per_cpu_addr(bases, 0).unwrap() + root_off;
+    let root1 = k.per_cpu_addr(bases, 1).unwrap() + root_off;
+    let node1 = k.read_u64(root1, "CPU 1 timerqueue root").unwrap();
+    assert_ne!(node1, 0, "CPU 1 has no hrtimers to loop");
+    let mut v = Vec::new();
+    for (va, value) in [(root0, 0xffff_ffff_ffff_fff0u64), (node1 + left, node1)] {
+        let at = file_offsets(&k, &head, va);
+        assert!(!at.is_empty(), "{va:#x} in no PT_LOAD");
+        v.extend(at.into_iter().map(|at| (at, value.to_le_bytes().to_vec())));
     }
     v
 }
@@ -474,6 +505,30 @@ fn corrupt_dumps_fail_cleanly() {
         problems.push(format!(
             "{name}: no output names the hostile pointer: {all}"
         ));
+    }
+    std::fs::remove_file(&p).unwrap();
+    // The hrtimer queues' rbtree walks must name the bad node and the loop, and stop.
+    let name = "elf-hrtimer-tree";
+    let p = dir.path().join(name);
+    std::fs::copy(&elf, &p).unwrap();
+    for (off, bytes) in hrtimer_tree_patches(&vmlinux, &elf) {
+        patch(&p, off, &bytes);
+    }
+    let o = run(&[&vmlinux, &p], &["timer -r"]);
+    table.push(format!(
+        "{name:24} exit {:?} {:>6.2}s",
+        o.code,
+        o.elapsed.as_secs_f64()
+    ));
+    let warnings: Vec<&str> = o.stdout.lines().filter(|l| l.contains("WARNING")).collect();
+    table.extend(warnings.iter().map(|l| format!("    {l}")));
+    if let Some(p) = judge(name, p.to_str().unwrap(), &o) {
+        problems.push(p);
+    }
+    for want in ["rb_node 0xfffffffffffffff0", "reached twice"] {
+        if !warnings.iter().any(|l| l.contains(want)) {
+            problems.push(format!("{name}: no warning says {want:?}: {}", o.stdout));
+        }
     }
     std::fs::remove_file(&p).unwrap();
     eprintln!("{}", table.join("\n"));

@@ -15,6 +15,7 @@ pub mod error;
 pub mod eval_ctx;
 pub mod foreach;
 pub mod fuser;
+pub mod hrtimer;
 pub mod irqcmd;
 pub mod kmem;
 pub mod kmemslab;

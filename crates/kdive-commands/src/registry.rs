@@ -245,7 +245,8 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         name: "timer",
-        summary: "pending timer-wheel timers of each CPU: expiry, time to expire, callback",
+        summary:
+            "pending timer-wheel timers of each CPU: expiry, time to expire, callback; -r hrtimers",
         usage: crate::timer::USAGE,
         run: crate::timer::run,
     },
@@ -337,6 +338,7 @@ fn details(name: &str) -> Option<&'static str> {
         "list" => Some(crate::listcmd::DETAILS),
         "tree" => Some(crate::treecmd::DETAILS),
         "search" => Some(crate::search::DETAILS),
+        "timer" => Some(crate::timer::DETAILS),
         _ => None,
     }
 }

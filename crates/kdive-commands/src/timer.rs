@@ -1,16 +1,25 @@
-//! `timer [-C CPU[,CPU]]`: the pending timer-wheel timers of each CPU's timer bases, in
+//! `timer [-r] [-C CPU[,CPU]]`: the pending timer-wheel timers of each CPU's timer bases, in
 //! expiry order, as crash prints them — expiry and time to expire (TTE) in jiffies, the
 //! `timer_list` and its callback — under the current `jiffies`. On 6.9+ kernels all three
-//! bases (local, global, deferrable) are shown.
+//! bases (local, global, deferrable) are shown. `-r` shows the hrtimers instead (`hrtimer.rs`).
 
 use crate::{CmdError, Report, Session};
 use kdive_kernel::timers::TimerBase;
 use serde_json::json;
 
-pub const USAGE: &str = "timer [-C CPU[,CPU...]]";
+pub const USAGE: &str = "timer [-r] [-C CPU[,CPU...]]";
+
+/// Options for `help timer`.
+pub const DETAILS: &str =
+    "  -r           the hrtimers instead: each CPU's hrtimer_cpu_base, its clock bases with
+               their current time, and the queued hrtimers in expiry order (soft and hard
+               expiry, time to expire in ns, the hrtimer and its function)
+  -C CPU[,CPU] only these CPUs (a list or ranges: 0,2-3)
+";
 
 pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
     let mut cpus = None;
+    let mut hrtimers = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -20,17 +29,16 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
                     .ok_or_else(|| CmdError::Usage(format!("timer: -C needs CPUs\n{USAGE}")))?;
                 cpus = Some(crate::bt::parse_cpus(v)?);
             }
-            "-r" | "-a" | "-i" => {
-                return Err(CmdError::Usage(format!(
-                    "timer {a}: hrtimers are not shown yet (only the timer wheel)\n{USAGE}"
-                )))
-            }
+            "-r" => hrtimers = true,
             _ => {
                 return Err(CmdError::Usage(format!(
                     "timer: invalid argument {a}\n{USAGE}"
                 )))
             }
         }
+    }
+    if hrtimers {
+        return crate::hrtimer::run(s, cpus);
     }
     let online = s.kernel.cpu_counts()?.online;
     let cpus: Vec<u32> = match cpus {

@@ -7,6 +7,7 @@ pub mod cpus;
 pub mod devices;
 pub mod error;
 pub mod files;
+pub mod hrtimers;
 pub mod irq;
 pub mod lastrun;
 pub mod layout;

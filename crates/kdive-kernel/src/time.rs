@@ -16,10 +16,11 @@ pub enum DateSource {
 impl Kernel {
     /// The kernel's tick rate, derived from `tick_nsec` (NSEC_PER_SEC / HZ, NTP-adjusted by ppm).
     pub fn hz(&self) -> Result<u32> {
-        let tick_nsec = self.read_u64(self.symbol_addr("tick_nsec")?, "tick_nsec")?;
+        let at = self.symbol_addr("tick_nsec")?;
+        let tick_nsec = self.read_u64(at, "tick_nsec")?;
         if tick_nsec == 0 {
             return Err(crate::Error::Corrupt {
-                what: "tick_nsec".into(),
+                what: format!("tick_nsec at {at:#x}"),
                 detail: "is zero".into(),
             });
         }
@@ -42,10 +43,15 @@ impl Kernel {
 
     /// Seconds since boot: jiffies less INITIAL_JIFFIES (`(u32)(-300*HZ)`), divided by HZ.
     pub fn uptime_secs(&self) -> Result<u64> {
+        Ok(self.uptime_jiffies()? / self.hz()? as u64)
+    }
+
+    /// Jiffies since boot: jiffies less INITIAL_JIFFIES (`(u32)(-300*HZ)`).
+    pub fn uptime_jiffies(&self) -> Result<u64> {
         let hz = self.hz()? as u64;
         let j = self.jiffies_64()?;
         let initial = (-(300i64 * hz as i64)) as u32 as u64;
-        Ok(j.wrapping_sub(initial) / hz)
+        Ok(j.wrapping_sub(initial))
     }
 
     /// `avenrun[3]`, fixed point with 11 fractional bits.
