@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 const AS_LIMIT: &str = "2147483648";
-const COMMANDS: [&str; 24] = [
+const COMMANDS: [&str; 27] = [
     "sys",
     "ps",
     "bt -a",
@@ -46,6 +46,10 @@ const COMMANDS: [&str; 24] = [
     "ps -r 1",
     "net -s 1",
     "fuser /",
+    // Wait-queue lists, the swap area table, each task's policy and priority.
+    "waitq kauditd_wait",
+    "swap",
+    "ps -Y",
 ];
 
 struct Outcome {

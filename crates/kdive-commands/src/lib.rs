@@ -51,6 +51,7 @@ pub mod treecmd;
 pub mod vfscmd;
 pub mod vm;
 pub mod vtop;
+pub mod waitq;
 
 pub use error::CmdError;
 pub use registry::{find_command, Command, COMMANDS};

@@ -275,6 +275,12 @@ pub static COMMANDS: &[Command] = &[
         run: echo,
     },
     Command {
+        name: "waitq",
+        summary: "the tasks sleeping on a wait queue (symbol, struct.member address, or address)",
+        usage: crate::waitq::USAGE,
+        run: crate::waitq::run,
+    },
+    Command {
         name: "swap",
         summary: "swap areas in use: size, used, priority, device or file",
         usage: crate::swapcmd::SWAP_USAGE,

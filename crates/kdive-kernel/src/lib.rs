@@ -44,6 +44,7 @@ pub mod vfs;
 pub mod vma;
 pub mod vmalloc;
 pub mod vmstat;
+pub mod waitq;
 pub mod walk;
 pub mod xarray;
 pub mod zones;

@@ -9,6 +9,10 @@ use crate::{AddrExt, Kernel, Result};
 /// the debug info when that enum has been loaded.
 const SWP_USED_DEFAULT: i64 = 1;
 
+/// Swap entries carry a 5-bit type (x86_64's `SWP_TYPE_BITS`; aarch64's is 5 too), so no
+/// kernel has more `swap_info[]` slots than this.
+const SWAP_TYPES_MAX: usize = 32;
+
 /// One swap area.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SwapDevice {
@@ -63,13 +67,14 @@ impl Kernel {
             .map(|d| d.path)
     }
 
-    /// Slots of `swap_info[]` (MAX_SWAPFILES), from its array type.
+    /// Slots of `swap_info[]` (MAX_SWAPFILES), from its array type; without variable types
+    /// (BTF), the most a swap entry's type field can name (2^SWP_TYPE_BITS: 32 on x86_64).
     fn swap_slots(&self) -> Result<usize> {
-        self.layout
+        Ok(self
+            .layout
             .with_variable_type("swap_info", |t, ty| t.array_len(ty))
             .filter(|&n| n > 0 && n <= 1024)
-            .map(|n| n as usize)
-            .ok_or_else(|| crate::Error::MissingType("swap_info[] (its length)".into()))
+            .map_or(SWAP_TYPES_MAX, |n| n as usize))
     }
 
     /// `swap_info[index]`, or None for an empty or unused slot.
