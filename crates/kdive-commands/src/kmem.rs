@@ -222,11 +222,8 @@ fn address(s: &mut Session, arg: &str) -> Result<Report, CmdError> {
         Ok(Some(o)) => {
             text.push_str(SLAB_HEADER);
             text.push_str(&slab_row(&o.cache));
-            text.push_str("  SLAB              MEMORY            NODE  TOTAL  ALLOCATED  FREE\n");
-            text.push_str(&format!(
-                "  {:x}  {:x}  {:>4}  {:>5}  {:>9}  {:>4}\n",
-                o.slab, o.memory, o.node, o.objects, o.allocated, o.free
-            ));
+            text.push_str(crate::kmemslab::SLAB_HDR);
+            crate::kmemslab::slab_line(&mut text, &o.place);
             text.push_str("  FREE / [ALLOCATED]\n");
             if o.object_free {
                 text.push_str(&format!("   {:x}\n\n", o.object));

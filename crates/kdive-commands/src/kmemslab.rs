@@ -5,9 +5,11 @@
 
 use crate::kmem::{slab_row, SLAB_HEADER};
 use crate::{CmdError, Report, Session};
+use kdive_kernel::slab::SlabPlace;
 use kdive_kernel::slabwalk::{CacheSlabs, SlabDetail};
 
-const SLAB_HDR: &str = "  SLAB              MEMORY            NODE  TOTAL  ALLOCATED  FREE\n";
+pub(crate) const SLAB_HDR: &str =
+    "  SLAB              MEMORY            NODE  TOTAL  ALLOCATED  FREE\n";
 
 /// `kmem -S[=CPUS]`: all caches, or those named, or the slabs holding the addresses given;
 /// with `=CPUS` ("1,3,5-7", "a" or "all") only those CPUs' slabs.
@@ -89,10 +91,11 @@ fn one_cache(
     }
 }
 
-fn slab_line(text: &mut String, d: &SlabDetail) {
+/// One slab's line under `SLAB_HDR` (`kmem -S` and `kmem ADDRESS`).
+pub(crate) fn slab_line(text: &mut String, p: &SlabPlace) {
     text.push_str(&format!(
         "  {:<16x}  {:<16x}  {:>4}  {:>5}  {:>9}  {:>4}\n",
-        d.slab, d.memory, d.node, d.objects, d.allocated, d.free
+        p.slab, p.memory, p.node, p.objects, p.allocated, p.free
     ));
 }
 
@@ -100,7 +103,7 @@ fn slab_line(text: &mut String, d: &SlabDetail) {
 /// in brackets.
 fn slab_verbose(text: &mut String, d: &SlabDetail) {
     text.push_str(SLAB_HDR);
-    slab_line(text, d);
+    slab_line(text, &d.place);
     text.push_str("  FREE / [ALLOCATED]\n");
     for o in &d.objs {
         if o.free {
@@ -174,7 +177,7 @@ fn render(text: &mut String, cs: &CacheSlabs, only: Option<&[u32]>) {
             Some(_) => cs
                 .cpus
                 .iter()
-                .filter(|c| shown(c.cpu) && c.slab.as_ref().is_some_and(|d| d.node == n.node))
+                .filter(|c| shown(c.cpu) && c.slab.as_ref().is_some_and(|d| d.place.node == n.node))
                 .count() as u64,
         };
         text.push_str("KMEM_CACHE_NODE   NODE  SLABS  PARTIAL  PER-CPU\n");
@@ -206,24 +209,26 @@ fn list(text: &mut String, slabs: &[SlabDetail]) {
     }
     text.push_str(SLAB_HDR);
     for d in slabs {
-        slab_line(text, d);
+        slab_line(text, &d.place);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::render;
-    use kdive_kernel::slab::SlabCache;
+    use kdive_kernel::slab::{SlabCache, SlabPlace};
     use kdive_kernel::slabwalk::{CacheSlabs, CpuSlabs, NodeSlabs, SlabDetail, SlabObj};
 
     fn slab(cpu: Option<u32>, objs: Vec<SlabObj>) -> SlabDetail {
         SlabDetail {
-            slab: 0xfffff2a100096800,
-            memory: 0xffff8c3f825a0000,
-            node: 0,
-            objects: 2,
-            allocated: 1,
-            free: 1,
+            place: SlabPlace {
+                slab: 0xfffff2a100096800,
+                memory: 0xffff8c3f825a0000,
+                node: 0,
+                objects: 2,
+                allocated: 1,
+                free: 1,
+            },
             cpu,
             objs,
             problem: None,

@@ -211,6 +211,20 @@ impl Kernel {
         Ok(self.slab_counts(l, slab)?.1)
     }
 
+    /// A slab's memory, node and counts, from its `struct slab`.
+    pub(crate) fn slab_place(&self, l: &SlubLayout, slab: u64) -> Result<SlabPlace> {
+        let phys = self.page_to_phys(slab)?;
+        let (objects, free) = self.slab_counts(l, slab)?;
+        Ok(SlabPlace {
+            slab,
+            memory: self.mem.ptov(phys)?,
+            node: self.phys_node(phys)?,
+            objects,
+            allocated: objects - free,
+            free,
+        })
+    }
+
     /// (objects, objects - inuse) of one slab.
     pub(crate) fn slab_counts(&self, l: &SlubLayout, slab: u64) -> Result<(u64, u64)> {
         let v = self.read_u32(slab.off(l.counters), "slab.counters")?;
@@ -227,18 +241,36 @@ impl Kernel {
     }
 }
 
-/// Where an address lies inside a slab.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct SlabObject {
-    pub cache: SlabCache,
-    /// The slab's head `struct page` (`struct slab`).
+/// One slab: where it is and how full — the line `kmem ADDRESS` and `kmem -S` print for it.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct SlabPlace {
+    /// The slab's `struct slab` (head `struct page`).
     pub slab: u64,
     /// Start of the slab's memory.
     pub memory: u64,
     pub node: u32,
     pub objects: u64,
     pub allocated: u64,
+    /// Free objects: `objects - inuse`; a CPU's active slab adds that CPU's lockless
+    /// freelist (the readers that know it adjust this and `allocated`).
     pub free: u64,
+}
+
+impl SlabPlace {
+    /// The same slab with `free` free objects (bounded by the slab's size).
+    pub fn with_free(mut self, free: u64) -> SlabPlace {
+        self.free = free.min(self.objects);
+        self.allocated = self.objects - self.free;
+        self
+    }
+}
+
+/// Where an address lies inside a slab.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SlabObject {
+    pub cache: SlabCache,
+    #[serde(flatten)]
+    pub place: SlabPlace,
     /// Start of the object holding the address.
     pub object: u64,
     pub object_free: bool,
@@ -260,8 +292,9 @@ impl Kernel {
             return Ok(None);
         };
         let slab = page.head;
-        let memory = self.mem.ptov(self.page_to_phys(slab)?)?;
-        let (objects, mut free) = self.slab_counts(&l, slab)?;
+        let place = self.slab_place(&l, slab)?;
+        let objects = place.objects;
+        let mut free = place.free;
         // Free objects: the slab's freelist, plus a CPU's lockless freelist if it is active there.
         let fp_off = self.read_u32(cache.addr.off(l.free_offset), "kmem_cache.offset")? as u64;
         let random = match l.random {
@@ -289,17 +322,11 @@ impl Kernel {
             }
         }
         let size = cache.size.max(1);
-        let object = memory.off(va.back(memory) / size * size);
-        let node = self.phys_node(page.phys).unwrap_or(0);
+        let object = place.memory.off(va.back(place.memory) / size * size);
         cache.problem = None;
         Ok(Some(SlabObject {
             cache,
-            slab,
-            memory,
-            node,
-            objects,
-            allocated: objects.saturating_sub(free),
-            free,
+            place: place.with_free(free),
             object,
             object_free: free_objs.contains(&object),
         }))

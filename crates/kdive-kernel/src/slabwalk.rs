@@ -5,7 +5,7 @@
 //! object count, and checked for loops; a break is reported with the structure and address.
 
 use crate::list::walk_list;
-use crate::slab::{SlabCache, SlubLayout};
+use crate::slab::{SlabCache, SlabPlace, SlubLayout};
 use crate::{AddrExt, Kernel, Result};
 use std::collections::HashSet;
 
@@ -22,14 +22,8 @@ pub struct SlabObj {
 /// One slab: its counts and, when listed in full, its objects.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SlabDetail {
-    /// The slab's `struct slab` (head `struct page`).
-    pub slab: u64,
-    /// Start of the slab's memory.
-    pub memory: u64,
-    pub node: u32,
-    pub objects: u64,
-    pub allocated: u64,
-    pub free: u64,
+    #[serde(flatten)]
+    pub place: SlabPlace,
     /// The CPU whose active slab this is (its free objects are that CPU's cache).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu: Option<u32>,
@@ -195,12 +189,12 @@ impl Kernel {
                 .and_then(|phys| Ok(self.mem.ptov(phys)?))
                 .ok()
                 .and_then(|m| self.slab_object(m).ok().flatten());
-            found = as_page.filter(|o| o.slab == va);
+            found = as_page.filter(|o| o.place.slab == va);
         }
         let Some(o) = found else { return Ok(None) };
         let l = SlubLayout::new(self)?;
         let (cx, _) = self.cache_ctx(&l, &o.cache)?;
-        let d = self.slab_detail(&cx, o.slab, true)?;
+        let d = self.slab_detail(&cx, o.place.slab, true)?;
         Ok(Some((o.cache, d)))
     }
 
@@ -221,7 +215,7 @@ impl Kernel {
             if let Some(s) = active {
                 match self.slab_detail(&cx, s, true) {
                     Ok(d) => {
-                        *per_node.entry(d.node).or_default() += 1;
+                        *per_node.entry(d.place.node).or_default() += 1;
                         c.slab = Some(d);
                     }
                     Err(e) => {
@@ -320,17 +314,10 @@ impl Kernel {
     /// slab counts as free the CPU's lockless freelist plus, when the slab's own freelist is
     /// not empty, `objects - inuse` (as crash does).
     fn slab_detail(&self, cx: &CacheCtx, slab: u64, verbose: bool) -> Result<SlabDetail> {
-        let phys = self.page_to_phys(slab)?;
-        let memory = self.mem.ptov(phys)?;
-        let node = self.phys_node(phys).unwrap_or(0);
-        let (objects, free) = self.slab_counts(cx.l, slab)?;
+        let place = self.slab_place(cx.l, slab)?;
+        let (memory, objects, free) = (place.memory, place.objects, place.free);
         let mut d = SlabDetail {
-            slab,
-            memory,
-            node,
-            objects,
-            allocated: objects - free,
-            free,
+            place,
             cpu: None,
             objs: Vec::new(),
             problem: None,
@@ -347,8 +334,7 @@ impl Kernel {
             if freelist != 0 {
                 n += free;
             }
-            d.free = n.min(objects);
-            d.allocated = objects - d.free;
+            d.place = place.with_free(n);
         }
         self.freelist_walk(cx, slab, freelist, objects, &mut free_set, &mut problems);
         for i in 0..objects {
