@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 const AS_LIMIT: &str = "2147483648";
-const COMMANDS: [&str; 27] = [
+const COMMANDS: [&str; 28] = [
     "sys",
     "ps",
     "bt -a",
@@ -46,10 +46,11 @@ const COMMANDS: [&str; 27] = [
     "ps -r 1",
     "net -s 1",
     "fuser /",
-    // Wait-queue lists, the swap area table, each task's policy and priority.
+    // Wait-queue lists, the swap area table, each task's policy and priority, PCI buses.
     "waitq kauditd_wait",
     "swap",
     "ps -Y",
+    "dev -p",
 ];
 
 struct Outcome {

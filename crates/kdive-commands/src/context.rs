@@ -63,8 +63,19 @@ impl TaskTable {
         }
     }
 
-    /// Tasks named by a pid, a task address or a command name (crash's `ps`/`set` arguments).
+    /// Tasks named by a pid, a task address, a command name, or a `'REGEX'` matched against
+    /// command names (crash's `ps`/`set` arguments).
     pub fn select(&self, arg: &str) -> Result<Vec<&Task>, CmdError> {
+        if let Some(pattern) = arg
+            .strip_prefix('\'')
+            .and_then(|a| a.strip_suffix('\''))
+            .filter(|_| arg.len() >= 2)
+        {
+            let re = regex::Regex::new(pattern)
+                .map_err(|e| CmdError::Usage(format!("invalid regular expression {arg}: {e}")))?;
+            // As crash: a pattern that matches nothing selects nothing, without an error.
+            return Ok(self.tasks.iter().filter(|t| re.is_match(&t.comm)).collect());
+        }
         if let Some(addr) = parse_task_addr(arg) {
             if let Some(t) = self.by_addr(addr) {
                 return Ok(vec![t]);

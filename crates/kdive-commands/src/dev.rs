@@ -1,12 +1,15 @@
 //! `dev [-d|-D]`: the registered character devices (major, name, `struct cdev`, file
 //! operations) and block majors (major, name, a `struct gendisk`, its operations), or with
-//! `-d`/`-D` each disk's requests in flight (`-D`: only disks with some), as crash prints them.
+//! `-d`/`-D` each disk's requests in flight (`-D`: only disks with some), or with `-p` the PCI
+//! buses and devices, as crash prints them.
 
+use crate::report::centre;
 use crate::{CmdError, Report, Session};
 use kdive_kernel::devices::{BlockMajor, CharDev, DiskIo};
+use kdive_kernel::pci::{PciBus, PciDevice};
 use serde_json::json;
 
-pub const USAGE: &str = "dev [-d | -D]";
+pub const USAGE: &str = "dev [-d | -D | -p]";
 
 /// crash's headers for 64-bit addresses (16 hex digits).
 const CHR_HEADER: &str = "CHRDEV    NAME                 CDEV        OPERATIONS      ";
@@ -18,9 +21,10 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         match a.as_str() {
             "-d" => disks = Some(false),
             "-D" => disks = Some(true),
-            "-p" | "-i" | "-V" | "-v" => {
+            "-p" => return pci_report(s),
+            "-i" | "-V" | "-v" => {
                 return Err(CmdError::Usage(format!(
-                    "dev {a}: not supported yet (only the device tables and -d/-D)\n{USAGE}"
+                    "dev {a}: not supported yet (only the device tables, -d/-D and -p)\n{USAGE}"
                 )))
             }
             _ => {
@@ -54,6 +58,104 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         "problems": problems,
     });
     Ok(Report::new(with_problems(text, &problems), json))
+}
+
+/// `dev -p`: each root bus, its devices, then its child buses depth first.
+fn pci_report(s: &mut Session) -> Result<Report, CmdError> {
+    let buses = s.kernel.pci_buses()?;
+    let pcie = s
+        .kernel
+        .layout
+        .member("pci_dev", "pcie_flags_reg")
+        .is_some();
+    let mut text = String::new();
+    for root in &buses.items {
+        text.push_str(&format!(
+            "{} {}\n{:<16x} {}\n",
+            centre("ROOT BUS", 16, false),
+            centre("BUSNAME", 7, false),
+            root.addr,
+            centre(&root.name, 7, false)
+        ));
+        pci_devices(&mut text, root, pcie);
+        pci_children(&mut text, root, pcie);
+        text.push('\n');
+    }
+    Ok(Report::new(
+        with_problems(text, &buses.problems),
+        json!({"root_buses": buses.items, "problems": buses.problems}),
+    ))
+}
+
+/// A bus's device table: its bridge first, then the devices on it.
+fn pci_devices(text: &mut String, bus: &PciBus, pcie: bool) {
+    let mut header = format!(
+        "  {} {} {} {}",
+        centre("PCI DEV", 16, false),
+        centre("DO:BU:SL.FN", 12, false),
+        centre("CLASS", 6, false),
+        centre("PCI_ID", 9, false)
+    );
+    if pcie {
+        header.push(' ');
+        header.push_str(&centre("TYPE", 10, false));
+    }
+    text.push_str(&header);
+    text.push('\n');
+    for d in bus.bridge.iter().chain(&bus.devices) {
+        let mut line = format!(
+            "  {:<16x} {} {} {}",
+            d.addr,
+            centre(&d.name, 12, false),
+            centre(&format!("{:04x}", d.class), 6, false),
+            centre(&format!("{:x}:{:x}", d.vendor, d.device), 9, false)
+        );
+        if pcie {
+            line.push(' ');
+            line.push_str(&centre(&pci_type(d), 10, false));
+        }
+        text.push_str(&line);
+        text.push('\n');
+    }
+}
+
+fn pci_children(text: &mut String, bus: &PciBus, pcie: bool) {
+    for c in &bus.children {
+        text.push_str(&format!(
+            "  {} {}\n  {:<16x} {:<16x}\n",
+            centre("PCI BUS", 16, false),
+            centre("PARENT BUS", 16, false),
+            c.addr,
+            c.parent
+        ));
+        pci_devices(text, c, pcie);
+        text.push('\n');
+        pci_children(text, c, pcie);
+    }
+}
+
+/// The PCIe port type's name (include/uapi/linux/pci_regs.h `PCI_EXP_TYPE_*`), and
+/// `[BRIDGE]` for bridge and CardBus headers.
+fn pci_type(d: &PciDevice) -> String {
+    const NAMES: [(u8, &str); 9] = [
+        (0x0, "ENDPOINT"),
+        (0x1, "LEG_END"),
+        (0x4, "ROOT_PORT"),
+        (0x5, "UPSTREAM"),
+        (0x6, "DOWNSTREAM"),
+        (0x7, "PCI_BRIDGE"),
+        (0x8, "PCIE_BRIDGE"),
+        (0x9, "RC_END"),
+        (0xa, "RC_EC"),
+    ];
+    let mut t = d
+        .pcie_type
+        .and_then(|ty| NAMES.iter().find(|(v, _)| *v == ty))
+        .map_or(String::new(), |(_, n)| n.to_string());
+    if matches!(d.hdr_type, 1 | 2) {
+        t.push_str(" [BRIDGE]");
+    }
+    t
 }
 
 /// An address for the json (hex, as the other commands give them); null when 0.
@@ -184,6 +286,23 @@ fn render_disks(disks: &[&DiskIo], sync_names: bool, drv: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pci_types_are_named_by_port_and_header() {
+        let dev = |pcie_type, hdr_type| PciDevice {
+            addr: 0,
+            name: String::new(),
+            class: 0,
+            vendor: 0,
+            device: 0,
+            pcie_type,
+            hdr_type,
+        };
+        assert_eq!(pci_type(&dev(Some(0), 0)), "ENDPOINT");
+        assert_eq!(pci_type(&dev(Some(4), 1)), "ROOT_PORT [BRIDGE]");
+        assert_eq!(pci_type(&dev(Some(3), 0)), "");
+        assert_eq!(pci_type(&dev(None, 2)), " [BRIDGE]");
+    }
 
     #[test]
     fn device_rows_are_crash_columns() {

@@ -299,8 +299,8 @@ pub fn format_row(r: &PsRow) -> String {
     )
 }
 
-pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
-    let o = parse(args)?;
+pub fn run(s: &mut Session, _args: &[String], raw: &str) -> Result<Report, CmdError> {
+    let o = parse(&crate::session::split_args_keeping_regex(raw))?;
     let table = s.tasks.table(&s.kernel)?;
     let k = &s.kernel;
     // Which tasks: the filters (pid, task address, command), else all.

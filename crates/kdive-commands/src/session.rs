@@ -69,16 +69,34 @@ impl Session {
 
 /// Splits on whitespace, keeping quoted strings together (quotes removed).
 pub fn split_args(line: &str) -> Vec<String> {
+    split(line, false)
+}
+
+/// As [`split_args`], but a word wholly in single quotes keeps them: crash's `'REGEX'`
+/// task selector (`ps 'kworker/[01]'`).
+pub fn split_args_keeping_regex(line: &str) -> Vec<String> {
+    split(line, true)
+}
+
+fn split(line: &str, keep_single: bool) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quote: Option<char> = None;
     let mut has = false;
     for c in line.chars() {
         match quote {
-            Some(q) if c == q => quote = None,
+            Some(q) if c == q => {
+                quote = None;
+                if keep_single && q == '\'' {
+                    cur.push(q);
+                }
+            }
             Some(_) => cur.push(c),
             None if c == '"' || c == '\'' => {
                 quote = Some(c);
+                if keep_single && c == '\'' {
+                    cur.push(c);
+                }
                 has = true;
             }
             None if c.is_whitespace() => {
@@ -109,6 +127,10 @@ mod tests {
         assert_eq!(
             split_args("ps \"kworker/0:1\" x"),
             vec!["ps", "kworker/0:1", "x"]
+        );
+        assert_eq!(
+            super::split_args_keeping_regex("-k 'kworker/[01]' \"a b\""),
+            vec!["-k", "'kworker/[01]'", "a b"]
         );
     }
 }

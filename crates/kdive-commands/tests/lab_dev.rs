@@ -1,5 +1,5 @@
-//! `dev` and `dev -d` on the lab's captures, compared with crash 8.0.6 run live on the same
-//! dump: the character and block device tables and the disk I/O table, text for text.
+//! `dev`, `dev -d` and `dev -p` on the lab's captures, compared with crash 8.0.6 run live on the same
+//! dump: the character and block device tables, the disk I/O table and the PCI buses, text for text.
 //! Skipped, with a note, when the lab cache or crash 8.0.6 is absent.
 
 mod common;
@@ -12,7 +12,7 @@ fn dev_equals_crash_806() {
     let Some(lab) = lab_dir() else { return };
     let compared = with_crash806(
         &lab,
-        &["dev", "dev -d"],
+        &["dev", "dev -d", "dev -p"],
         |_| true,
         |cap, c, r, theirs| {
             assert_eq!(

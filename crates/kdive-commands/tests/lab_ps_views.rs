@@ -75,7 +75,7 @@ fn ps_views_equal_crash_806() {
     eprintln!("ps -a/-r/-y/-g compared with crash 8.0.6 on {compared} captures");
 }
 
-/// `ps -H`, `ps -l/-m -C CPUS`, and a bad pid among good ones (`ps`, `bt`, `files`, `vm`,
+/// `ps -H`, `ps -l/-m -C CPUS`, `ps 'REGEX'`, and a bad pid among good ones (`ps`, `bt`, `files`, `vm`,
 /// `sig`): the text crash 8.0.6 prints, the bad pid named in an error beside it. `ps -I` and
 /// `ps -Y` (newer than 8.0.6) are checked against kdive's own `ps` and `ps -y`.
 #[test]
@@ -89,6 +89,10 @@ fn ps_flags_and_bad_pids_equal_crash_806() {
         "ps 1 999 2",
         "ps -H 1 2",
         "ps -t 1 rmmod",
+        "ps 'kworker/[01]:1'",
+        "ps 'rcu_.*' 1",
+        "ps 'zzz'",
+        "ps -k 'sle+p'",
         "ps -l -C 0",
         "ps -m -C all",
         "ps -l -C 1",

@@ -21,6 +21,7 @@ pub mod netdev;
 pub mod open;
 pub mod page;
 pub mod panic;
+pub mod pci;
 pub mod percpu;
 pub mod printk;
 pub mod printk_legacy;
