@@ -1,7 +1,7 @@
 //! The lab's `busy` captures (6.1 and 6.12: swap in use, a thread group, TCP/UDP/UNIX sockets,
 //! direct I/O in flight; see lab/README.md) compared with crash 8.0.6 run live on the same dump:
-//! `ps -g`, `ps` (the thread rows), `net -s` of the socket holders, `dev -d`, `kmem -i`, `bt` of
-//! every task of the thread group, `files` of the socket holders.
+//! `ps -g`, `ps` (the thread rows), `net -s` of the socket holders, `dev -d`, `kmem -i`, `swap`,
+//! `bt` of every task of the thread group, `files` of the socket holders.
 //!
 //! Three differences are crash's, and the test proves each one instead of skipping the line:
 //! - `ps` RSS on 6.1 (SPLIT_RSS_COUNTING): crash drops each negative counter before adding
@@ -21,7 +21,6 @@
 //!   kallsyms order, ties in `nm -n` name order). The test checks that both names are at the
 //!   same address.
 //!
-//! `swap` (crash's swap device table) is not compared: kdive has no `swap` command yet.
 //! Skipped, with a note, when the busy captures or crash 8.0.6 are absent.
 
 mod common;
@@ -266,6 +265,7 @@ fn busy_equals_crash_806() {
             "ps".into(),
             "dev -d".into(),
             "kmem -i".into(),
+            "swap".into(),
             format!("net -s {sockets}"),
             format!("net -s {} {}", nc[0], nc[1]),
             format!("net -s {group}"),
@@ -319,6 +319,9 @@ fn busy_equals_crash_806() {
                     "{}: {ours}",
                     cap.display()
                 );
+            }
+            if *c == "swap" {
+                assert!(ours.contains(" /dev/vdb"), "{}: {ours}", cap.display());
             }
             if *c == "dev -d" {
                 // ... and I/O in flight on the throttled disk.
