@@ -5,6 +5,7 @@
 #                                          --peers: also the peer outputs of captures that lack them
 #                                          --scale: also the opt-in 6.1 `scale` capture (3000 tasks)
 #   lab/lab.sh build [--kernel 6.1|6.12|all] [--scenario NAME|all]   force (re)build (all: not scale)
+#                                          NAME: sysrq module-race hung busy scale
 #   lab/lab.sh path KERNEL SCENARIO        print a capture's directory (KERNEL: 6.1, 6.12 or a release)
 #   lab/lab.sh list                        every dump file with its format
 #   lab/lab.sh peers                       install crash/drgn and write their outputs into each capture
@@ -25,11 +26,14 @@ PEERS=$KDIVE_CACHE/peers
 LOGS=$LAB/log
 
 ALL_SERIES=(6.1 6.12)
-ALL_SCENARIOS=(sysrq module-race hung)
+ALL_SCENARIOS=(sysrq module-race hung busy)
 # Opt-in scenarios: never built by a plain `ensure` or `build --scenario all`.
 # scale: 2 GiB guest with SCALE_TASKS sleeping processes (issue 5's foreach-bt benchmark); only
 # kdump-zlib-d31 is derived, no QEMU dumps, no peers.
 OPT_SCENARIOS=(scale)
+# busy: swap in use (BUSY_SWAP_KB pushed out to a swap disk), a thread group, TCP/UDP/UNIX sockets,
+# direct I/O in flight on a QEMU-throttled disk; dmesg.txt and kdump-zlib-d31 only, no QEMU dumps/peers.
+BUSY_SWAP_KB=16384
 SCALE_SERIES=(6.1)
 SCALE_TASKS=${KDIVE_LAB_SCALE_TASKS:-3000}
 GUEST_MEM_MB=1024
@@ -72,6 +76,7 @@ host_setup() {
 	command -v zstd >/dev/null || missing+=(zstd)
 	command -v python3 >/dev/null || missing+=(python3)
 	command -v x86_64-linux-gnu-gcc-12 >/dev/null || missing+=(gcc-12)
+	[ -e /usr/lib/x86_64-linux-gnu/libc.a ] || missing+=(libc6-dev) # static kdive-busy
 	command -v make >/dev/null || missing+=(make)
 	command -v objdump >/dev/null || missing+=(binutils)
 	command -v bc >/dev/null || missing+=(bc)
@@ -311,6 +316,22 @@ ensure_module() {
 	echo "$key" >"$k/kdive_race.ko.key"
 }
 
+# ---------------------------------------------------------------- the busy scenario's helper
+
+# $LAB/tools/kdive-busy: lab/guest/kdive-busy.c, static (the initramfs has no libc); rebuilt when
+# its source or this function change.
+ensure_busy_tool() {
+	local t=$LAB/tools key
+	key=$( (cat "$LAB_SRC/guest/kdive-busy.c"; declare -f ensure_busy_tool) | sha256sum | cut -c1-16)
+	[ -x "$t/kdive-busy" ] && [ "$(cat "$t/kdive-busy.key" 2>/dev/null)" = "$key" ] && return 0
+	mkdir -p "$t"
+	log "building kdive-busy"
+	x86_64-linux-gnu-gcc-12 -static -O2 -Wall -pthread -o "$t/kdive-busy.tmp" "$LAB_SRC/guest/kdive-busy.c" \
+		>"$LOGS/kdive-busy.log" 2>&1 || die "kdive-busy build failed (see $LOGS/kdive-busy.log)"
+	mv "$t/kdive-busy.tmp" "$t/kdive-busy"
+	echo "$key" >"$t/kdive-busy.key"
+}
+
 # ---------------------------------------------------------------- initramfs
 
 # kernels/<release>/initrd-capture.cpio.gz and initrd-main.cpio.gz
@@ -339,6 +360,7 @@ build_initramfs() {
 	cp "$k/initrd-capture.cpio.gz" "$w/boot/capture.cpio.gz"
 	[ -f "$k/modules/qemu_fw_cfg.ko" ] && cp "$k/modules/qemu_fw_cfg.ko" "$w/lib/modules/"
 	[ -f "$k/kdive_race.ko" ] && cp "$k/kdive_race.ko" "$w/lib/modules/"
+	cp "$LAB/tools/kdive-busy" "$w/bin/kdive-busy"
 	(cd "$w" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) >"$k/initrd-main.cpio.gz"
 	rm -rf "$w"
 }
@@ -347,7 +369,7 @@ build_initramfs() {
 
 panic_pattern() { # SCENARIO -> text that the dump's own log must hold
 	case $1 in
-	sysrq | scale) echo 'Kernel panic - not syncing: sysrq triggered crash' ;;
+	sysrq | scale | busy) echo 'Kernel panic - not syncing: sysrq triggered crash' ;;
 	module-race) echo 'BUG: kernel NULL pointer dereference' ;;
 	hung) echo 'Kernel panic - not syncing: hung_task: blocked tasks' ;;
 	esac
@@ -361,16 +383,33 @@ qemu_base() { # common QEMU arguments
 run_kdump() {
 	local rel=$1 scn=$2 out=$3 k=$LAB/kernels/$1 raw size rc=0 extra=
 	raw=$out/vmcore.raw
+	local disks=(-drive "file=$raw,format=raw,if=virtio,cache=unsafe")
 	[ "$scn" = scale ] && extra=" kdive.tasks=$SCALE_TASKS"
 	rm -f "$raw" "$out/vmcore.elf"
 	truncate -s $((GUEST_MEM_MB + 128))M "$raw"
+	if [ "$scn" = busy ]; then
+		# After the vmcore disk (vda, written by the capture kernel): vdb swap, vdc direct I/O that
+		# QEMU holds back (2 requests a second), so requests are in flight at the crash. Serials let
+		# both kernels check the order (the capture kernel: vda is kdive-vmcore; init: before mkswap).
+		extra+=" kdive.swapkb=$BUSY_SWAP_KB"
+		rm -f "$out/swap.raw" "$out/io.raw"
+		truncate -s 64M "$out/swap.raw"
+		truncate -s 16M "$out/io.raw"
+		disks=(-drive "id=vmcore,file=$raw,format=raw,if=none,cache=unsafe"
+			-device virtio-blk-pci,drive=vmcore,serial=kdive-vmcore
+			-drive "id=swap,file=$out/swap.raw,format=raw,if=none,cache=unsafe"
+			-device virtio-blk-pci,drive=swap,serial=kdive-swap
+			-drive "id=io,file=$out/io.raw,format=raw,if=none,cache=unsafe,throttling.iops-total=2"
+			-device virtio-blk-pci,drive=io,serial=kdive-io)
+	fi
 	: >"$out/console.log"
 	# shellcheck disable=SC2046
 	timeout -s KILL "$QEMU_TIMEOUT" qemu-system-x86_64 $(qemu_base) \
 		-serial "file:$out/console.log" -kernel "$k/vmlinuz" -initrd "$k/initrd-main.cpio.gz" \
 		-append "console=ttyS0 crashkernel=$CRASHKERNEL oops=panic panic=5 kdive.scenario=$scn kdive.dump=kexec$extra" \
-		-drive "file=$raw,format=raw,if=virtio,cache=unsafe" \
+		"${disks[@]}" \
 		>"$LOGS/qemu-$rel-$scn-kdump.log" 2>&1 || rc=$?
+	rm -f "$out/swap.raw" "$out/io.raw"
 	[ "$rc" = 137 ] && log "  QEMU killed after ${QEMU_TIMEOUT}s"
 	if grep -q 'KDIVE: FAIL' "$out/console.log"; then
 		log "  guest: $(grep -a 'KDIVE: FAIL' "$out/console.log" | head -1)"
@@ -432,8 +471,8 @@ mdf() {
 convert_dumps() (
 	cd "$1"
 	rm -f elf-d31 kdump-* flat-zlib-d31 split-zlib-d31.* dmesg.txt
-	if [ "$2" = scale ]; then
-		# Only what the benchmark reads: the log (for the panic check) and kdump-zlib-d31.
+	if [ "$2" = scale ] || [ "$2" = busy ]; then
+		# Only what the benchmark (scale) and the lab tests (busy) read: the log (for the panic check) and kdump-zlib-d31.
 		{
 			mdf --dump-dmesg vmcore.elf dmesg.txt
 			mdf -c -d 31 vmcore.elf kdump-zlib-d31
@@ -497,6 +536,10 @@ write_manifest() {
 		echo "makedumpfile=$MDF_VERSION"
 		echo "makedumpfile_zstd=trixie $(trixie_run "$TRIXIE_ROOT/usr/bin/makedumpfile" -v 2>&1 | head -1)"
 		echo "panic=$(panic_pattern "$scn")"
+		if [ "$scn" = busy ]; then
+			# "KDIVE: busy: KEY=VALUE" lines of the crashing kernel's console
+			sed -n 's/.*KDIVE: busy: \([a-z_0-9]*=[^ ]*\)$/busy_\1/p' "$out/console.log" | tr -d '\r'
+		fi
 		if [ "$scn" = scale ]; then
 			echo "scale_tasks=$SCALE_TASKS"
 			echo "scale_sleep_tasks=$(sed -n 's/.*KDIVE: scale: \([0-9]*\) sleep processes.*/\1/p' "$out/console.log" | tail -1)"
@@ -552,8 +595,9 @@ build_capture() {
 	if [ "$scn" = module-race ]; then
 		grep -q 'kdive_race_reinit_rings' "$out/dmesg.txt" || die "$rel/$scn: the oops is not in kdive_race_reinit_rings"
 	fi
+	[ "$scn" = busy ] && { busy_accept "$out" || die "$rel/$scn: the guest did not reach the busy state (see $out/console.log)"; }
 	log "  derived formats in $((SECONDS - t))s"
-	case $scn in sysrq | scale) ;; *) cp "$LAB/kernels/$rel/kdive_race.ko" "$out/kdive_race.ko" ;; esac
+	case $scn in sysrq | scale | busy) ;; *) cp "$LAB/kernels/$rel/kdive_race.ko" "$out/kdive_race.ko" ;; esac
 	if [ "$scn" = scale ]; then
 		stat -c %s "$out/vmcore.elf" >"$out/.vmcore-size"
 		# vmcore.elf (~1.8 GB) is kept only with KDIVE_LAB_SCALE_KEEP_ELF=1 or >= 20 GB free afterwards.
@@ -563,7 +607,7 @@ build_capture() {
 			log "  vmcore.elf dropped (disk)"
 		fi
 	fi
-	if [ "${KDIVE_LAB_SKIP_QEMU_DUMPS:-0}" != 1 ] && [ "$scn" != scale ]; then
+	if [ "${KDIVE_LAB_SKIP_QEMU_DUMPS:-0}" != 1 ] && [ "$scn" != scale ] && [ "$scn" != busy ]; then
 		t=$SECONDS
 		for try in 1 2; do
 			run_qemu_dumps "$rel" "$scn" "$out" && break
@@ -582,6 +626,16 @@ build_capture() {
 	log "  complete: $final"
 }
 
+# busy: the state the crashing kernel's init reported just before the sysrq crash.
+busy_accept() {
+	local c=$1/console.log v k
+	v=$(sed -n 's/.*KDIVE: busy: swap used \([0-9]*\) kB.*/\1/p' "$c" | tail -1)
+	[ -n "$v" ] && [ "$v" -gt 0 ] || { log "  busy: no swap in use"; return 1; }
+	for k in threads_pid sockets_pid swap_pid nc_listen_pid nc_connect_pid io_inflight; do
+		grep -aq "KDIVE: busy: $k=" "$c" || { log "  busy: no $k on the console"; return 1; }
+	done
+}
+
 scenarios_for() { # RELEASE -> scenarios this lab makes for it
 	echo "${ALL_SCENARIOS[@]}"
 }
@@ -590,6 +644,7 @@ prepare_kernel() {
 	local rel=$1
 	ensure_kernel "$rel"
 	ensure_module "$rel"
+	ensure_busy_tool
 	build_initramfs "$rel"
 }
 
@@ -652,7 +707,8 @@ peers_complete() {
 	local m
 	for m in "$LAB"/*/*/MANIFEST; do
 		[ -f "$m" ] || return 1
-		[ "$(basename "$(dirname "$m")")" = scale ] && continue # no peers for the opt-in scale capture
+		# no peers for the opt-in scale capture nor busy (its lab test runs crash 8.0.6 itself)
+		case $(basename "$(dirname "$m")") in scale | busy) continue ;; esac
 		[ -f "$(dirname "$m")/peers/VERSIONS" ] || return 1
 	done
 }

@@ -20,7 +20,8 @@ use std::sync::Arc;
 pub const SYMBOL_CACHE: CacheFormat = CacheFormat {
     magic: b"KDIVESYM",
     ext: "sym",
-    version: 1,
+    // 2: linker-script delimiters sort first among symbols at one address
+    version: 2,
     tables: 4,
 };
 

@@ -214,11 +214,20 @@ impl SymbolTableBuilder {
             .min()
             .unwrap_or(u64::MAX);
         let in_main = |r: &Rec| r.flags & FLAG_RELOCATED != 0 || r.addr < lowest_relocated;
-        // Main run first; each run by address, global before local at the same address.
+        let strings = &self.strings;
+        let provided = |r: &Rec| {
+            linker_provided(
+                &strings[r.name_off as usize..r.name_off as usize + r.name_len as usize],
+            )
+        };
+        // Main run first; each run by address. At one address: linker-script delimiters, then
+        // globals, then locals — `lookup_addr` takes the last, so a function sharing its start
+        // with `__sched_text_start` is named after the function.
         self.recs.sort_by(|a, b| {
             in_main(b)
                 .cmp(&in_main(a))
                 .then_with(|| at(a).cmp(&at(b)))
+                .then_with(|| provided(b).cmp(&provided(a)))
                 .then_with(|| (b.flags & FLAG_GLOBAL).cmp(&(a.flags & FLAG_GLOBAL)))
         });
         let main_len = self.recs.iter().take_while(|r| in_main(r)).count() as u64;
@@ -268,6 +277,20 @@ impl SymbolTableBuilder {
         // Records were just sorted for this bias and names appended in bounds.
         .unwrap_or_else(|_| SymbolTable::empty())
     }
+}
+
+/// A name the linker script defines at a section's edge (`__sched_text_start`, `__start_rodata`,
+/// `__irqentry_text_end`): the kernel's own rule (scripts/kallsyms.c,
+/// `may_be_linker_script_provide_symbol`), which makes such a name lose to a function at the same
+/// address in kallsyms lookups.
+pub(crate) fn linker_provided(name: &[u8]) -> bool {
+    name.len() >= 8
+        && name.starts_with(b"__")
+        && (name[2..].starts_with(b"start_")
+            || name[2..].starts_with(b"stop_")
+            || name[2..].starts_with(b"end_")
+            || name.ends_with(b"_start")
+            || name.ends_with(b"_end"))
 }
 
 /// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
@@ -586,6 +609,27 @@ mod tests {
         assert!(t.lookup_addr(0xfff).is_none());
         let addrs: Vec<u64> = t.iter().map(|s| s.addr).collect();
         assert_eq!(addrs, [0x1000, 0x2000, 0x3000]);
+    }
+
+    #[test]
+    fn a_function_wins_over_a_section_delimiter_at_its_address() {
+        // 6.1: io_schedule_timeout is the first function of .sched.text; the symtab lists
+        // __sched_text_start after it.
+        let t = SymbolTable::new(vec![
+            sym("io_schedule_timeout", 0x1000, true),
+            sym("__sched_text_start", 0x1000, true),
+            sym("__irqentry_text_end", 0x2000, true),
+            sym("common_interrupt_return", 0x2000, false),
+        ]);
+        assert_eq!(t.lookup_addr(0x1010).unwrap().0.name, "io_schedule_timeout");
+        assert_eq!(t.lookup_addr(0x1000).unwrap().0.name, "io_schedule_timeout");
+        assert_eq!(
+            t.lookup_addr(0x2004).unwrap().0.name,
+            "common_interrupt_return"
+        );
+        assert_eq!(t.lookup("__sched_text_start").unwrap().addr, 0x1000);
+        assert!(linker_provided(b"__start_rodata") && linker_provided(b"__kprobes_text_end"));
+        assert!(!linker_provided(b"_etext") && !linker_provided(b"__do_softirq"));
     }
 
     #[test]
