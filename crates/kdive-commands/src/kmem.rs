@@ -21,6 +21,7 @@ pub const DETAILS: &str =
   -S  every slab of the named caches (all without NAME) and each object, allocated in
       brackets, free plain; per CPU the cpu slab and partial list, per node the partial and
       full lists; -S=CPUS only those CPUs; -S ADDRESS the slab holding ADDRESS
+  -f ADDRESS  the free block holding a struct page, kernel virtual or physical address
   ADDRESS  the symbol, slab object, task and struct page of an address
 ";
 
@@ -32,6 +33,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         Some("-z") if args.len() == 1 => crate::kmemzones::zone_stats(s),
         Some("-f") if args.len() == 1 => crate::kmemzones::free_pages(s, false),
         Some("-F") if args.len() == 1 => crate::kmemzones::free_pages(s, true),
+        Some("-f") if args.len() == 2 => crate::kmemzones::free_block_of(s, &args[1]),
         Some("-s") => slabs(s, &args[1..]),
         Some(a) if a == "-S" || a.starts_with("-S=") => crate::kmemslab::run(s, args),
         Some(a) if !a.starts_with('-') => {

@@ -129,24 +129,7 @@ pub fn render_free(
         if z.index > 0 {
             o.push('\n');
         }
-        o.push_str(&format!(
-            "ZONE  NAME        SIZE    FREE  {}  START_PADDR  START_MAPNR\n",
-            centre("MEM_MAP", 16, false)
-        ));
-        o.push_str(&format!(
-            "{:>3}   {:<9} {:>6}  {:>6}  {}  {}  {}\n",
-            z.index,
-            z.name,
-            z.spanned_pages,
-            z.free_pages,
-            centre(&format!("{:x}", z.mem_map), 16, false),
-            centre(
-                &format!("{:x}", z.start_pfn.wrapping_mul(page_size)),
-                11,
-                true
-            ),
-            centre(&z.start_mapnr.to_string(), 11, true),
-        ));
+        o.push_str(&zone_lines(z, page_size));
         let Some(lists) = lists else { continue };
         if !verbose {
             o.push_str("AREA    SIZE  FREE_AREA_STRUCT  BLOCKS  PAGES\n");
@@ -155,17 +138,7 @@ pub fn render_free(
             if verbose {
                 o.push_str("AREA    SIZE  FREE_AREA_STRUCT\n");
             }
-            let size = format!(
-                "{}k",
-                (page_size << l.order.min(63))
-                    .checked_div(1024)
-                    .unwrap_or(0)
-            );
-            o.push_str(&format!(
-                "{:>3}  {size:>7}  {}  ",
-                l.order,
-                centre(&format!("{:x}", l.head), 16, false)
-            ));
+            o.push_str(&area_line(l, page_size));
             if verbose {
                 o.push('\n');
                 for b in &l.blocks {
@@ -191,8 +164,115 @@ pub fn render_free(
     o
 }
 
+/// A zone's header and summary line.
+fn zone_lines(z: &Zone, page_size: u64) -> String {
+    format!(
+        "ZONE  NAME        SIZE    FREE  {}  START_PADDR  START_MAPNR\n{:>3}   {:<9} {:>6}  {:>6}  {}  {}  {}\n",
+        centre("MEM_MAP", 16, false),
+        z.index,
+        z.name,
+        z.spanned_pages,
+        z.free_pages,
+        centre(&format!("{:x}", z.mem_map), 16, false),
+        centre(
+            &format!("{:x}", z.start_pfn.wrapping_mul(page_size)),
+            11,
+            true
+        ),
+        centre(&z.start_mapnr.to_string(), 11, true),
+    )
+}
+
+/// A free list's order, block size and `list_head` (the start of its row).
+fn area_line(l: &FreeList, page_size: u64) -> String {
+    let size = format!(
+        "{}k",
+        (page_size << l.order.min(63))
+            .checked_div(1024)
+            .unwrap_or(0)
+    );
+    format!(
+        "{:>3}  {size:>7}  {}  ",
+        l.order,
+        centre(&format!("{:x}", l.head), 16, false)
+    )
+}
+
+/// `kmem -f ADDRESS`: the free block holding ADDRESS (a `struct page`, a kernel virtual or a
+/// physical address), with its zone and free list, and which of the block's pages it is.
+pub fn free_block_of(s: &mut Session, arg: &str) -> Result<Report, CmdError> {
+    let addr = u64::from_str_radix(arg.strip_prefix("0x").unwrap_or(arg), 16)
+        .map_err(|_| CmdError::Usage(format!("kmem -f: invalid address: {arg}")))?;
+    let k = &s.kernel;
+    let page_size = k.page_size();
+    let vmemmap = k.mem.layout().vmemmap_base.value;
+    // struct pages live in the vmemmap (64 TiB of it at most); other kernel addresses are
+    // translated; anything below the kernel's half is physical.
+    let pa = if vmemmap != 0 && addr >= vmemmap && addr - vmemmap < 1 << 46 {
+        k.page_to_phys(addr)?
+    } else if addr >= 0xffff_8000_0000_0000 {
+        k.mem.vtop(addr).map_err(kdive_kernel::Error::from)?
+    } else {
+        addr
+    };
+    let pfn = pa / page_size.max(1);
+    for z in k.zones()? {
+        if z.free_pages == 0 {
+            continue;
+        }
+        for l in k.free_lists(&z)? {
+            let n = 1u64 << l.order.min(63);
+            for &b in &l.blocks {
+                let start = k.page_to_phys(b)? / page_size.max(1);
+                if (start..start.saturating_add(n)).contains(&pfn) {
+                    let text = format!(
+                        "{}AREA    SIZE  FREE_AREA_STRUCT\n{}\n{b:x}  ({arg} is {} of {n} pages)\n",
+                        zone_lines(&z, page_size),
+                        area_line(&l, page_size),
+                        ordinal(pfn - start + 1),
+                    );
+                    let json = serde_json::json!({
+                        "address": addr, "found": true, "zone": z.name, "node": z.node,
+                        "order": l.order, "migratetype": l.migratetype, "free_area": l.head,
+                        "block": b, "block_phys": start * page_size, "page_index": pfn - start,
+                        "pages": n,
+                    });
+                    return Ok(Report::new(text, json));
+                }
+            }
+        }
+    }
+    Ok(Report::new(
+        format!("{arg}: not in a free block on any zone's free lists\n"),
+        serde_json::json!({"address": addr, "found": false}),
+    ))
+}
+
+/// 1st, 2nd, 3rd, 4th, 11th, 21st...
+fn ordinal(n: u64) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ordinals_read_as_english() {
+        let o: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 32, 111]
+            .map(super::ordinal)
+            .into();
+        assert_eq!(
+            o,
+            ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "32nd", "111th"]
+        );
+    }
+
     use super::*;
 
     fn zone(index: usize, spanned: u64, free: i64) -> Zone {

@@ -86,7 +86,7 @@ pub fn run_pte(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, C
 
 /// crash's swap-entry table (PTE, SWAP device, OFFSET); an entry whose type names no swap
 /// area in use (crash gives up on it) shows its type number instead.
-fn swap_table(entry: u64, device: Option<&str>, kind: u64, offset: u64) -> String {
+pub(crate) fn swap_table(entry: u64, device: Option<&str>, kind: u64, offset: u64) -> String {
     let pte = format!("{entry:x}");
     let dev = device.map_or_else(|| format!("(swap type {kind})"), str::to_string);
     let off = offset.to_string();

@@ -228,6 +228,31 @@ fn translate(
     let Ok(t) = &trace.result else {
         if let Err(e) = &trace.result {
             j["error"] = json!(e.to_string());
+            // A user page swapped out: its PTE names the swap area and slot (crash's block).
+            let last = trace.steps[trace.steps.len() - 1];
+            if let (Some((_, vma)), "PTE", kdive_kspace::EntryMeaning::Swap { kind, offset }) =
+                (user, last.level, k.mem.decode_entry(last.entry))
+            {
+                let device = k.swap_device_path(kind);
+                text.push('\n');
+                text.push_str(&crate::swapcmd::swap_table(
+                    last.entry,
+                    device.as_deref(),
+                    kind,
+                    offset,
+                ));
+                text.push_str(&format!(
+                    "\n{}\n{}\n",
+                    crate::vm::VMA_HEADER,
+                    crate::vm::vma_line(vma)
+                ));
+                let dev = device
+                    .clone()
+                    .unwrap_or_else(|| format!("(swap type {kind})"));
+                text.push_str(&format!("\nSWAP: {dev}  OFFSET: {offset}\n\n"));
+                j["swap"] = json!({"type": kind, "offset": offset, "device": device});
+                j["vma"] = json!(vma);
+            }
             // crash ends a kernel walk that found no page with a blank line.
             if user_pgd.is_none() && matches!(e, SpaceError::NotMapped { .. }) {
                 text.push('\n');

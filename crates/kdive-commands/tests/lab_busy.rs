@@ -274,6 +274,31 @@ fn busy_equals_crash_806() {
             format!("files {}", nc[1]),
             format!("bt {sockets}"),
         ];
+        // A page of the swap helper's 16 MiB buffer, paged out: vtop shows its swap slot,
+        // and pte decodes the same entry.
+        let swapper = pid(cap, "busy_swap_pid");
+        let buffer = run(&mut s, &format!("vm {swapper}"))
+            .text
+            .lines()
+            .filter_map(|l| {
+                let w: Vec<&str> = l.split_whitespace().collect();
+                let start = u64::from_str_radix(w.get(1)?, 16).ok()?;
+                let end = u64::from_str_radix(w.get(2)?, 16).ok()?;
+                (end - start == 16 << 20).then_some(start)
+            })
+            .next()
+            .unwrap_or_else(|| panic!("{}: no 16 MiB VMA in pid {swapper}", cap.display()));
+        let vtop = format!("vtop -c {swapper} {:x}", buffer + 0x1123);
+        let j = run(&mut s, &vtop).json;
+        assert_eq!(j[0]["swap"]["device"], "/dev/vdb", "{}: {j}", cap.display());
+        let entry = j[0]["steps"]
+            .as_array()
+            .and_then(|st| st.last())
+            .and_then(|st| st["entry"].as_u64())
+            .expect("the PTE");
+        cmds.push(vtop);
+        cmds.push(format!("vtop -c {swapper} {buffer:x}"));
+        cmds.push(format!("pte {entry:x}"));
         cmds.extend(
             std::iter::once(group)
                 .chain(tids.iter().copied())
@@ -299,6 +324,16 @@ fn busy_equals_crash_806() {
                 check_files(cap, c, &ours, &theirs);
             } else if c.starts_with("bt") {
                 check_bt(cap, &mut s, c, &ours, &theirs);
+            } else if let Some(cut) = theirs.find("cannot determine swap location") {
+                // crash 8.0.6 cannot name the swap area on 6.10+ kernels (swap_info_struct
+                // lost old_block_size) and stops inside the table; kdive names it (`swap`
+                // above lists the same /dev/vdb). Everything before crash gave up is equal.
+                let head = &theirs[..theirs[..cut].rfind('\n').unwrap_or(0)];
+                assert!(
+                    ours.starts_with(head) && ours.contains(" /dev/vdb "),
+                    "{}: {c}: {ours}",
+                    cap.display()
+                );
             } else {
                 assert_eq!(
                     ours,
