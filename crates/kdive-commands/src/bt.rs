@@ -33,6 +33,16 @@ pub struct BtFlags {
     pub text_symbols: Option<bool>,
 }
 
+/// `function+off` of a code address (kernel or module text) through the unwind context's
+/// symbol tables; None outside text or when no context could be built.
+pub fn code_name(ctx: Option<&StackContext>, k: &Kernel, addr: u64) -> Option<String> {
+    let c = ctx?;
+    c.is_text(addr)
+        .then(|| c.symbolize(k, addr))
+        .flatten()
+        .map(|n| n.with_offset())
+}
+
 /// The session's unwind tables, built on first use.
 pub fn stack_context(s: &mut Session) -> Result<Arc<StackContext>, CmdError> {
     if let Some(c) = &s.stacks {

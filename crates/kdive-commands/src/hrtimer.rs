@@ -26,12 +26,7 @@ pub fn run(s: &mut Session, cpus: Option<Vec<u32>>) -> Result<Report, CmdError> 
     let now0 = monotonic_from_jiffies(uptime, hz);
     let bases = s.kernel.hrtimer_bases(&cpus)?;
     let ctx = crate::bt::stack_context(s).ok();
-    let name_of = |f: u64| {
-        ctx.as_ref()
-            .and_then(|c| c.symbolize(&s.kernel, f))
-            .map(|c| c.with_offset())
-            .unwrap_or_default()
-    };
+    let name_of = |f: u64| crate::bt::code_name(ctx.as_deref(), &s.kernel, f).unwrap_or_default();
     let text = render(&bases, now0, &name_of);
     let json = json!({
         "hz": hz,

@@ -48,12 +48,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
     let jiffies = s.kernel.jiffies_64()?;
     let bases = s.kernel.timer_bases(&cpus)?;
     let ctx = crate::bt::stack_context(s).ok();
-    let name_of = |f: u64| {
-        ctx.as_ref()
-            .and_then(|c| c.symbolize(&s.kernel, f))
-            .map(|c| c.with_offset())
-            .unwrap_or_default()
-    };
+    let name_of = |f: u64| crate::bt::code_name(ctx.as_deref(), &s.kernel, f).unwrap_or_default();
     let text = render(jiffies, &bases, &name_of);
     let json = json!({
         "jiffies": jiffies,

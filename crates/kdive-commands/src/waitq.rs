@@ -50,11 +50,8 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
                     "comm": t.comm, "func": w.func}));
             }
             None => {
-                let func = ctx
-                    .as_ref()
-                    .filter(|c| c.is_text(w.func))
-                    .and_then(|c| c.symbolize(k, w.func))
-                    .map_or_else(|| format!("{:x}", w.func), |c| c.with_offset());
+                let func = crate::bt::code_name(ctx.as_deref(), k, w.func)
+                    .unwrap_or_else(|| format!("{:x}", w.func));
                 text.push_str(&format!(
                     "(wait_queue_entry {:x}: private {:x} is not a task; func {func})\n",
                     w.entry, w.private
