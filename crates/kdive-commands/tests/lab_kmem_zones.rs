@@ -42,7 +42,19 @@ fn free_lists_read_the_same_from_a_filtered_dump() {
         let full = run(&mut session(&[elf]), "kmem -F");
         let filtered = run(&mut session(&[d31]), "kmem -F");
         assert_eq!(full.text, filtered.text, "{}", cap.display());
-        assert_eq!(full.json["verified"], true, "{}", cap.display());
+        // A dump taken while the other CPU frees or allocates pages (the busy scenario's swap
+        // and I/O) can catch NR_FREE_PAGES and the lists a few pages apart — 14 on 6.12's busy
+        // dump, where crash 8.0.6 finds the same (kmem_zones_and_free_lists_equal_crash_806
+        // compares the text); otherwise they agree exactly.
+        let (sum, found) = (
+            full.json["nr_free_pages"].as_i64().unwrap_or(-1),
+            full.json["found"].as_i64().unwrap_or(-1),
+        );
+        assert!(
+            full.json["verified"] == true || (cap.ends_with("busy") && (sum - found).abs() <= 64),
+            "{}: nr_free_pages {sum}, found {found}",
+            cap.display()
+        );
         let zones = full.json["zones"].as_array().expect("zones array");
         for z in zones {
             for l in z["free_lists"].as_array().expect("free_lists array") {
