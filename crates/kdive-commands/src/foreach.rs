@@ -61,7 +61,8 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         }
         let mut a: Vec<String> = rest.to_vec();
         a.extend(chosen.iter().map(|t| format!("{:x}", t.addr)));
-        return (cmd.run)(s, &a, "");
+        let raw = a.join(" ");
+        return (cmd.run)(s, &a, &raw);
     }
     let saved = s.current_task;
     let mut text = String::new();

@@ -299,8 +299,15 @@ pub fn format_row(r: &PsRow) -> String {
     )
 }
 
-pub fn run(s: &mut Session, _args: &[String], raw: &str) -> Result<Report, CmdError> {
-    let o = parse(&crate::session::split_args_keeping_regex(raw))?;
+pub fn run(s: &mut Session, args: &[String], raw: &str) -> Result<Report, CmdError> {
+    // The raw line keeps `'REGEX'` quotes; a caller whose raw text is not these arguments
+    // (none today) gets its arguments taken as they are.
+    let words = if crate::session::split_args(raw) == args {
+        crate::session::split_args_keeping_regex(raw)
+    } else {
+        args.to_vec()
+    };
+    let o = parse(&words)?;
     let table = s.tasks.table(&s.kernel)?;
     let k = &s.kernel;
     // Which tasks: the filters (pid, task address, command), else all.
