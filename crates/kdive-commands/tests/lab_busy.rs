@@ -90,20 +90,27 @@ fn rss_both_ways(s: &mut Session, tids: &[u64]) -> (i64, i64) {
     (exact.max(0) * 4, crash * 4)
 }
 
-/// `ps`: every row equal, except one whose RSS differs only as crash's per-counter clamping
-/// explains (then %MEM may differ too).
-fn check_ps(cap: &Path, s: &mut Session, ours: &str, theirs: &str) {
+/// The rows where two outputs of the same command differ, after checking they have as many rows.
+fn differing_rows<'a>(
+    cap: &Path,
+    c: &str,
+    ours: &'a str,
+    theirs: &'a str,
+) -> Vec<(&'a str, &'a str)> {
     let (a, b): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
     assert_eq!(
         a.len(),
         b.len(),
-        "{}: ps rows\n{ours}\n{theirs}",
+        "{}: {c} rows\n{ours}\n{theirs}",
         cap.display()
     );
-    for (x, y) in a.iter().zip(&b) {
-        if x == y {
-            continue;
-        }
+    a.into_iter().zip(b).filter(|(x, y)| x != y).collect()
+}
+
+/// `ps`: every row equal, except one whose RSS differs only as crash's per-counter clamping
+/// explains (then %MEM may differ too).
+fn check_ps(cap: &Path, s: &mut Session, ours: &str, theirs: &str) {
+    for (x, y) in differing_rows(cap, "ps", ours, theirs) {
         let (xs, ys): (Vec<&str>, Vec<&str>) = (
             x.split_whitespace().collect(),
             y.split_whitespace().collect(),
@@ -149,13 +156,8 @@ fn check_ps(cap: &Path, s: &mut Session, ours: &str, theirs: &str) {
 /// `files`: equal but for socket rows' last column (`socket:[INODE]` here, crash's protocol
 /// name from the dentry).
 fn check_files(cap: &Path, c: &str, ours: &str, theirs: &str) {
-    let (a, b): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
-    assert_eq!(a.len(), b.len(), "{}: {c}\n{ours}\n{theirs}", cap.display());
     let mut sockets = 0;
-    for (x, y) in a.iter().zip(&b) {
-        if x == y {
-            continue;
-        }
+    for (x, y) in differing_rows(cap, c, ours, theirs) {
         let (xp, xn) = x.rsplit_once(' ').unwrap();
         let (yp, yn) = y.rsplit_once(' ').unwrap();
         assert!(
@@ -180,12 +182,7 @@ fn check_files(cap: &Path, c: &str, ours: &str, theirs: &str) {
 
 /// `bt`: equal but for a frame named after another alias of the same function.
 fn check_bt(cap: &Path, s: &mut Session, c: &str, ours: &str, theirs: &str) {
-    let (a, b): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
-    assert_eq!(a.len(), b.len(), "{}: {c}\n{ours}\n{theirs}", cap.display());
-    for (x, y) in a.iter().zip(&b) {
-        if x == y {
-            continue;
-        }
+    for (x, y) in differing_rows(cap, c, ours, theirs) {
         let (xs, ys): (Vec<&str>, Vec<&str>) = (
             x.split_whitespace().collect(),
             y.split_whitespace().collect(),

@@ -128,37 +128,29 @@ impl Kernel {
             "sock_common.skc_dport",
         )?
         .swap_bytes();
-        let bytes = |a: u64, buf: &mut [u8], what: &str| self.read(a, buf, what);
-        if s.family == AF_INET {
-            let (mut src, mut dst) = ([0u8; 4], [0u8; 4]);
-            bytes(
-                common.off(off("sock_common", "skc_rcv_saddr")?),
-                &mut src,
-                "sock_common.skc_rcv_saddr",
-            )?;
-            bytes(
-                common.off(off("sock_common", "skc_daddr")?),
-                &mut dst,
-                "sock_common.skc_daddr",
-            )?;
-            s.addrs = Some(SockAddrs::V4 { src, dst });
+        s.addrs = Some(if s.family == AF_INET {
+            let (src, dst) = self.address_pair(common, "skc_rcv_saddr", "skc_daddr")?;
+            SockAddrs::V4 { src, dst }
         } else {
-            let v6 = (|| -> Result<SockAddrs> {
-                let (mut src, mut dst) = ([0u8; 16], [0u8; 16]);
-                bytes(
-                    common.off(off("sock_common", "skc_v6_rcv_saddr")?),
-                    &mut src,
-                    "sock_common.skc_v6_rcv_saddr",
-                )?;
-                bytes(
-                    common.off(off("sock_common", "skc_v6_daddr")?),
-                    &mut dst,
-                    "sock_common.skc_v6_daddr",
-                )?;
-                Ok(SockAddrs::V6 { src, dst })
-            })();
-            s.addrs = Some(v6.unwrap_or(SockAddrs::Unreadable));
-        }
+            self.address_pair(common, "skc_v6_rcv_saddr", "skc_v6_daddr")
+                .map(|(src, dst)| SockAddrs::V6 { src, dst })
+                .unwrap_or(SockAddrs::Unreadable)
+        });
         Ok(s)
+    }
+
+    /// The bound and peer addresses (`sock_common.SRC`, `.DST`), as stored.
+    fn address_pair<const N: usize>(
+        &self,
+        common: u64,
+        src: &str,
+        dst: &str,
+    ) -> Result<([u8; N], [u8; N])> {
+        let mut pair = ([0u8; N], [0u8; N]);
+        for (member, buf) in [(src, &mut pair.0), (dst, &mut pair.1)] {
+            let at = common.off(self.layout.offset("sock_common", member)?);
+            self.read(at, buf, &format!("sock_common.{member}"))?;
+        }
+        Ok(pair)
     }
 }

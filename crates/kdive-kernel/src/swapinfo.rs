@@ -106,11 +106,11 @@ impl Kernel {
         let (path, partition) = if file == 0 {
             (
                 "(unknown)".to_string(),
-                self.swap_is_partition_by_size(&field)?,
+                self.swap_is_partition(None, &field)?,
             )
         } else {
             let path = self.path_at(file.off(self.layout.offset("file", "f_path")?))?;
-            (path, self.swap_is_partition(file, &field)?)
+            (path, self.swap_is_partition(Some(file), &field)?)
         };
         Ok(Some(SwapDevice {
             index,
@@ -124,15 +124,20 @@ impl Kernel {
     }
 
     /// A block device, not a file: before 6.10 `old_block_size` is set only for block
-    /// devices; since, the swap file's inode mode says so.
-    fn swap_is_partition(&self, file: u64, field: &dyn Fn(&str) -> Result<u64>) -> Result<bool> {
+    /// devices; since, the swap file's inode mode says so (unknown without a file).
+    fn swap_is_partition(
+        &self,
+        file: Option<u64>,
+        field: &dyn Fn(&str) -> Result<u64>,
+    ) -> Result<bool> {
         if self
             .layout
             .member("swap_info_struct", "old_block_size")
             .is_some()
         {
-            return self.swap_is_partition_by_size(field);
+            return Ok(field("old_block_size")? != 0);
         }
+        let Some(file) = file else { return Ok(false) };
         let inode = self.read_u64(
             file.off(self.layout.offset("file", "f_inode")?),
             "file.f_inode",
@@ -142,16 +147,5 @@ impl Kernel {
             "inode.i_mode",
         )?;
         Ok(mode as u16 as u32 & 0o170000 == 0o060000)
-    }
-
-    fn swap_is_partition_by_size(&self, field: &dyn Fn(&str) -> Result<u64>) -> Result<bool> {
-        if self
-            .layout
-            .member("swap_info_struct", "old_block_size")
-            .is_none()
-        {
-            return Ok(false);
-        }
-        Ok(field("old_block_size")? != 0)
     }
 }
