@@ -537,6 +537,7 @@ write_manifest() {
 		echo "makedumpfile_zstd=trixie $(trixie_run "$TRIXIE_ROOT/usr/bin/makedumpfile" -v 2>&1 | head -1)"
 		echo "panic=$(panic_pattern "$scn")"
 		if [ "$scn" = busy ]; then
+			echo "scenario_key=$(scenario_key busy)"
 			# "KDIVE: busy: KEY=VALUE" lines of the crashing kernel's console
 			sed -n 's/.*KDIVE: busy: \([a-z_0-9]*=[^ ]*\)$/busy_\1/p' "$out/console.log" | tr -d '\r'
 		fi
@@ -631,7 +632,7 @@ busy_accept() {
 	local c=$1/console.log v k
 	v=$(sed -n 's/.*KDIVE: busy: swap used \([0-9]*\) kB.*/\1/p' "$c" | tail -1)
 	[ -n "$v" ] && [ "$v" -gt 0 ] || { log "  busy: no swap in use"; return 1; }
-	for k in threads_pid sockets_pid swap_pid nc_listen_pid nc_connect_pid io_inflight; do
+	for k in threads_pid sockets_pid swap_pid ipc_pid ipc_shm_id ipc_sem_id ipc_msg_id nc_listen_pid nc_connect_pid io_inflight; do
 		grep -aq "KDIVE: busy: $k=" "$c" || { log "  busy: no $k on the console"; return 1; }
 	done
 }
@@ -648,7 +649,17 @@ prepare_kernel() {
 	build_initramfs "$rel"
 }
 
-capture_complete() { [ -f "$LAB/$1/$2/MANIFEST" ]; }
+# A capture is complete once its MANIFEST is written; a busy capture also must have been made by
+# the current guest programs (its MANIFEST's scenario_key), so a changed scenario is captured anew.
+capture_complete() {
+	[ -f "$LAB/$1/$2/MANIFEST" ] || return 1
+	[ "$2" != busy ] || grep -qx "scenario_key=$(scenario_key busy)" "$LAB/$1/$2/MANIFEST"
+}
+
+scenario_key() { # SCENARIO -> what its guest-side programs hash to (busy only; empty otherwise)
+	[ "$1" = busy ] || return 0
+	cat "$LAB_SRC/guest/kdive-busy.c" "$LAB_SRC/guest/init" | sha256sum | cut -c1-16
+}
 
 # ---------------------------------------------------------------- commands
 

@@ -10,6 +10,11 @@
  *                             /tmp/kdive-busy.sock with a connection to it, a UNIX datagram pair
  *   kdive-busy swap KB        KB of anonymous memory, touched, then pushed out to swap with
  *                             madvise(MADV_PAGEOUT) (no memory pressure needed)
+ *   kdive-busy ipc            System V IPC: a 256 KB shared memory segment (key 0x6b646976, 16
+ *                             pages touched), a private 8 KB one removed while attached ("dest"),
+ *                             a 3-semaphore array owned by uid 1000 (key 0x6b646977) and a message
+ *                             queue holding two messages, 100 and 28 bytes (key 0x6b646978);
+ *                             prints ipc_shm_id=, ipc_shm_dest_id=, ipc_sem_id=, ipc_msg_id=
  *
  * Each mode prints "KDIVE: busy: <mode> ready ..." on stdout, creates /tmp/kdive-busy.<mode>.ready
  * when set up, and then waits forever. Any failure prints "KDIVE: FAIL busy: ..." and exits 1.
@@ -24,7 +29,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
 #include <sys/prctl.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -225,6 +234,56 @@ static int mode_swap(long kb)
 	return 0;
 }
 
+static int mode_ipc(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	struct {
+		long mtype;
+		char mtext[100];
+	} msg = { 1, "kdive" };
+	struct semid_ds sds;
+	unsigned char *p;
+	int shm, dest, sem, q, i;
+
+	shm = shmget(0x6b646976, 256 * 1024, IPC_CREAT | IPC_EXCL | 0640);
+	if (shm < 0)
+		die("shmget");
+	p = shmat(shm, NULL, 0);
+	if (p == (void *)-1)
+		die("shmat");
+	for (i = 0; i < 16; i++)
+		p[i * pg] = 1;
+	dest = shmget(IPC_PRIVATE, 8192, IPC_CREAT | 0600);
+	if (dest < 0)
+		die("shmget private");
+	if (shmat(dest, NULL, 0) == (void *)-1)
+		die("shmat private");
+	if (shmctl(dest, IPC_RMID, NULL))
+		die("shmctl IPC_RMID");
+	sem = semget(0x6b646977, 3, IPC_CREAT | IPC_EXCL | 0600);
+	if (sem < 0)
+		die("semget");
+	memset(&sds, 0, sizeof(sds));
+	sds.sem_perm.uid = 1000;
+	sds.sem_perm.gid = 1000;
+	sds.sem_perm.mode = 0660;
+	if (semctl(sem, 0, IPC_SET, &sds))
+		die("semctl IPC_SET");
+	q = msgget(0x6b646978, IPC_CREAT | IPC_EXCL | 0644);
+	if (q < 0)
+		die("msgget");
+	if (msgsnd(q, &msg, 100, 0) || msgsnd(q, &msg, 28, 0))
+		die("msgsnd");
+	printf("KDIVE: busy: ipc_shm_id=%d\n", shm);
+	printf("KDIVE: busy: ipc_shm_dest_id=%d\n", dest);
+	printf("KDIVE: busy: ipc_sem_id=%d\n", sem);
+	printf("KDIVE: busy: ipc_msg_id=%d\n", q);
+	printf("KDIVE: busy: ipc ready pid=%d\n", getpid());
+	ready("ipc");
+	forever();
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -234,6 +293,8 @@ int main(int argc, char **argv)
 		return mode_sockets();
 	if (argc >= 3 && !strcmp(argv[1], "swap"))
 		return mode_swap(atol(argv[2]));
-	fprintf(stderr, "usage: kdive-busy threads | sockets | swap KB\n");
+	if (argc >= 2 && !strcmp(argv[1], "ipc"))
+		return mode_ipc();
+	fprintf(stderr, "usage: kdive-busy threads | sockets | swap KB | ipc\n");
 	return 2;
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 const AS_LIMIT: &str = "2147483648";
-const COMMANDS: [&str; 28] = [
+const COMMANDS: [&str; 29] = [
     "sys",
     "ps",
     "bt -a",
@@ -51,6 +51,7 @@ const COMMANDS: [&str; 28] = [
     "swap",
     "ps -Y",
     "dev -p",
+    "ipcs -M",
 ];
 
 struct Outcome {

@@ -16,6 +16,7 @@ pub mod eval_ctx;
 pub mod foreach;
 pub mod fuser;
 pub mod hrtimer;
+pub mod ipcs;
 pub mod irqcmd;
 pub mod kmem;
 pub mod kmemslab;

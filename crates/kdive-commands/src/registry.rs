@@ -281,6 +281,12 @@ pub static COMMANDS: &[Command] = &[
         run: crate::waitq::run,
     },
     Command {
+        name: "ipcs",
+        summary: "System V IPC: shared memory (-m, -M pages), semaphores (-s), queues (-q)",
+        usage: crate::ipcs::USAGE,
+        run: crate::ipcs::run,
+    },
+    Command {
         name: "swap",
         summary: "swap areas in use: size, used, priority, device or file",
         usage: crate::swapcmd::SWAP_USAGE,
@@ -345,6 +351,7 @@ fn details(name: &str) -> Option<&'static str> {
         "tree" => Some(crate::treecmd::DETAILS),
         "search" => Some(crate::search::DETAILS),
         "timer" => Some(crate::timer::DETAILS),
+        "ipcs" => Some(crate::ipcs::DETAILS),
         _ => None,
     }
 }

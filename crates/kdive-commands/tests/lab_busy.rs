@@ -1,7 +1,8 @@
 //! The lab's `busy` captures (6.1 and 6.12: swap in use, a thread group, TCP/UDP/UNIX sockets,
 //! direct I/O in flight; see lab/README.md) compared with crash 8.0.6 run live on the same dump:
 //! `ps -g`, `ps` (the thread rows), `net -s` of the socket holders, `dev -d`, `kmem -i`, `swap`,
-//! `bt` of every task of the thread group, `files` of the socket holders.
+//! `bt` of every task of the thread group, `files` of the socket holders, `ipcs` (all, `-M`,
+//! `-n PID`, by ID and by address); and the IPC objects against what the guest made.
 //!
 //! Three differences are crash's, and the test proves each one instead of skipping the line:
 //! - `ps` RSS on 6.1 (SPLIT_RSS_COUNTING): crash drops each negative counter before adding
@@ -223,6 +224,61 @@ fn kmem_pages(text: &str, label: &str) -> u64 {
         .unwrap_or_else(|| panic!("no {label} in {text}"))
 }
 
+/// The busy guest's IPC objects (lab/guest/kdive-busy.c `ipc`), as kdive reads them, checked
+/// against what the guest made; None (with a note) for a capture older than that mode.
+struct IpcFacts {
+    pid: u64,
+    shm_dest_id: u64,
+    sem_id: u64,
+    msg_addr: u64,
+}
+
+fn ipc_facts(cap: &Path, s: &mut Session) -> Option<IpcFacts> {
+    let Some(pid) = manifest(cap, "busy_ipc_pid").and_then(|v| v.parse().ok()) else {
+        eprintln!(
+            "note: {}: no IPC objects in this capture (older scenario)",
+            cap.display()
+        );
+        return None;
+    };
+    let id = |k: &str| self::pid(cap, k) as i64;
+    let j = run(s, "ipcs -M").json;
+    let shm = j["shm"].as_array().expect("shm");
+    let by_id = |v: &serde_json::Value, id: i64| {
+        v.as_array()
+            .and_then(|a| a.iter().find(|o| o["perm"]["id"].as_i64() == Some(id)))
+            .cloned()
+            .unwrap_or_else(|| panic!("{}: no id {id} in {v}", cap.display()))
+    };
+    let seg = by_id(&j["shm"], id("busy_ipc_shm_id"));
+    // 256 KiB, key 0x6b646976, mode 0640, attached once, 16 pages touched.
+    assert_eq!(seg["perm"]["key"], 0x6b646976, "{}: {seg}", cap.display());
+    assert_eq!(seg["perm"]["mode"].as_u64().unwrap() & 0o777, 0o640);
+    assert_eq!(seg["bytes"], 256 * 1024);
+    assert_eq!(seg["nattch"], 1);
+    assert_eq!(seg["resident_pages"], 16, "{}: {seg}", cap.display());
+    // The private segment removed while attached: key IPC_PRIVATE, SHM_DEST set.
+    let dest = by_id(&j["shm"], id("busy_ipc_shm_dest_id"));
+    assert_eq!(dest["perm"]["key"], 0);
+    assert_ne!(dest["perm"]["mode"].as_u64().unwrap() & 0o1000, 0, "{dest}");
+    assert_eq!(shm.len(), 2, "{}: {j}", cap.display());
+    let j = run(s, "ipcs -s -q").json;
+    let sem = by_id(&j["sem"], id("busy_ipc_sem_id"));
+    assert_eq!(sem["perm"]["key"], 0x6b646977);
+    assert_eq!(sem["perm"]["uid"], 1000, "{sem}");
+    assert_eq!(sem["nsems"], 3);
+    let msg = by_id(&j["msg"], id("busy_ipc_msg_id"));
+    assert_eq!(msg["perm"]["key"], 0x6b646978);
+    assert_eq!(msg["bytes"], 128, "{msg}");
+    assert_eq!(msg["messages"], 2);
+    Some(IpcFacts {
+        pid,
+        shm_dest_id: id("busy_ipc_shm_dest_id") as u64,
+        sem_id: id("busy_ipc_sem_id") as u64,
+        msg_addr: msg["perm"]["addr"].as_u64().unwrap(),
+    })
+}
+
 #[test]
 fn busy_equals_crash_806() {
     let Some(lab) = lab_dir() else { return };
@@ -301,6 +357,18 @@ fn busy_equals_crash_806() {
                 .chain(tids.iter().copied())
                 .map(|t| format!("bt {t}")),
         );
+        let ipc = ipc_facts(cap, &mut s);
+        if let Some(ipc) = &ipc {
+            cmds.extend([
+                "ipcs".to_string(),
+                "ipcs -M".into(),
+                "ipcs -s -q".into(),
+                format!("ipcs -n {}", ipc.pid),
+                format!("ipcs -m {}", ipc.shm_dest_id),
+                format!("ipcs {}", ipc.sem_id),
+                format!("ipcs -q {:x}", ipc.msg_addr),
+            ]);
+        }
         let refs: Vec<&str> = cmds.iter().map(String::as_str).collect();
         let Some(theirs) =
             crash806(cap, &refs).filter(|t| t.get("ps").is_some_and(|p| p.contains("PID")))

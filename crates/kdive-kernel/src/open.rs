@@ -191,6 +191,27 @@ impl Kernel {
             source,
         })
     }
+    /// Member `path` (dotted, through nested members) of the `struct sname` at `base`, read as
+    /// an unsigned little-endian integer of the member's own size (1, 2, 4 or 8 bytes; 4 when
+    /// the type does not say).
+    pub fn read_member_uint(&self, base: u64, sname: &str, path: &str) -> Result<u64> {
+        let place = self
+            .layout
+            .member(sname, path)
+            .ok_or_else(|| Error::MissingType(format!("struct {sname}.{path}")))?;
+        let size = place
+            .size
+            .filter(|s| matches!(s, 1 | 2 | 4 | 8))
+            .unwrap_or(4) as usize;
+        let mut buf = [0u8; 8];
+        self.read(
+            base.wrapping_add(place.offset),
+            &mut buf[..size],
+            &format!("{sname}.{path}"),
+        )?;
+        Ok(u64::from_le_bytes(buf))
+    }
+
     /// A NUL-terminated string of at most `max` bytes, lossily decoded.
     pub fn read_cstr(&self, va: u64, max: usize, what: &str) -> Result<String> {
         let bytes = self.mem.read_cstr(va, max).map_err(|source| Error::Read {

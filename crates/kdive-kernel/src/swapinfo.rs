@@ -84,21 +84,7 @@ impl Kernel {
         if si == 0 {
             return Ok(None);
         }
-        let field = |m: &str| -> Result<u64> {
-            let place = self
-                .layout
-                .member("swap_info_struct", m)
-                .ok_or_else(|| crate::Error::MissingType(format!("swap_info_struct.{m}")))?;
-            let what = format!("swap_info_struct.{m}");
-            let va = si.off(place.offset);
-            let size = place
-                .size
-                .filter(|s| matches!(s, 1 | 2 | 4 | 8))
-                .unwrap_or(4) as usize;
-            let mut buf = [0u8; 8];
-            self.read(va, &mut buf[..size], &what)?;
-            Ok(u64::from_le_bytes(buf))
-        };
+        let field = |m: &str| self.read_member_uint(si, "swap_info_struct", m);
         if field("flags")? & used_flag == 0 {
             return Ok(None);
         }
