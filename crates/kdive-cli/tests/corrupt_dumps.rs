@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 const AS_LIMIT: &str = "2147483648";
-const COMMANDS: [&str; 29] = [
+const COMMANDS: [&str; 30] = [
     "sys",
     "ps",
     "bt -a",
@@ -52,6 +52,7 @@ const COMMANDS: [&str; 29] = [
     "ps -Y",
     "dev -p",
     "ipcs -M",
+    "dev -i",
 ];
 
 struct Outcome {

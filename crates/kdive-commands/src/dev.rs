@@ -1,15 +1,16 @@
 //! `dev [-d|-D]`: the registered character devices (major, name, `struct cdev`, file
 //! operations) and block majors (major, name, a `struct gendisk`, its operations), or with
-//! `-d`/`-D` each disk's requests in flight (`-D`: only disks with some), or with `-p` the PCI
-//! buses and devices, as crash prints them.
+//! `-d`/`-D` each disk's requests in flight (`-D`: only disks with some), with `-i` the I/O port
+//! and memory resource trees, or with `-p` the PCI buses and devices, as crash prints them.
 
 use crate::report::centre;
 use crate::{CmdError, Report, Session};
 use kdive_kernel::devices::{BlockMajor, CharDev, DiskIo};
 use kdive_kernel::pci::{PciBus, PciDevice};
+use kdive_kernel::resources::Resource;
 use serde_json::json;
 
-pub const USAGE: &str = "dev [-d | -D | -p]";
+pub const USAGE: &str = "dev [-d | -D | -i | -p]";
 
 /// crash's headers for 64-bit addresses (16 hex digits).
 const CHR_HEADER: &str = "CHRDEV    NAME                 CDEV        OPERATIONS      ";
@@ -22,9 +23,10 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
             "-d" => disks = Some(false),
             "-D" => disks = Some(true),
             "-p" => return pci_report(s),
-            "-i" | "-V" | "-v" => {
+            "-i" => return io_report(s),
+            "-V" | "-v" => {
                 return Err(CmdError::Usage(format!(
-                    "dev {a}: not supported yet (only the device tables, -d/-D and -p)\n{USAGE}"
+                    "dev {a}: not supported yet (only the device tables, -d/-D, -i and -p)\n{USAGE}"
                 )))
             }
             _ => {
@@ -334,5 +336,105 @@ mod tests {
              \x20 259 ffff888003a1c000   nvme0n1    ffff888003a18000       3     2     1 \n"
         );
         assert!(skipped_disk("loop0") && skipped_disk("ram1") && !skipped_disk("vda"));
+    }
+}
+
+/// `dev -i`: the I/O port tree, then the I/O memory tree, each resource on one line in
+/// pre-order (crash prints no indentation), ranges 4 hex digits wide when the tree's root ends
+/// at or below 0xffff, else 8.
+fn io_report(s: &mut Session) -> Result<Report, CmdError> {
+    let mut text = String::new();
+    let mut json = serde_json::Map::new();
+    let mut problems = Vec::new();
+    for (i, (root, key)) in [("ioport_resource", "ioport"), ("iomem_resource", "iomem")]
+        .into_iter()
+        .enumerate()
+    {
+        let tree = s.kernel.resource_tree(root)?;
+        if i > 0 {
+            text.push('\n');
+        }
+        text.push_str(&resource_table(&tree.items));
+        problems.extend(tree.problems);
+        json.insert(key.into(), json!(tree.items));
+    }
+    json.insert("problems".into(), json!(problems));
+    Ok(Report::new(
+        with_problems(text, &problems),
+        serde_json::Value::Object(json),
+    ))
+}
+
+/// One resource tree in crash's layout: a name that would pass column 80 is split at a
+/// space and continued on the next line under the NAME column.
+fn resource_table(items: &[Resource]) -> String {
+    let digits = match items.first() {
+        Some(root) if root.end > 0xffff => 8,
+        _ => 4,
+    };
+    let mut text = format!(
+        "{}  {}  NAME\n",
+        centre("RESOURCE", 16, false),
+        centre("RANGE", digits * 2 + 1, false)
+    );
+    let name_column = 16 + 2 + digits * 2 + 1 + 2;
+    for r in items {
+        let name = r.name.as_deref().unwrap_or("(unknown)");
+        text.push_str(&format!(
+            "{:16x}  {:0w$x}-{:0w$x}  ",
+            r.addr,
+            r.start,
+            r.end,
+            w = digits
+        ));
+        match wrap_point(name, (name_column + name.len()).saturating_sub(80)) {
+            Some(cut) => text.push_str(&format!(
+                "{}\n{}{}\n",
+                &name[..cut],
+                " ".repeat(name_column),
+                &name[cut + 1..]
+            )),
+            None => text.push_str(&format!("{name}\n")),
+        }
+    }
+    text
+}
+
+/// Where to split a name `over` characters too long: the last space that leaves at least
+/// `over` characters after it, if any.
+fn wrap_point(name: &str, over: usize) -> Option<usize> {
+    if over == 0 {
+        return None;
+    }
+    name.bytes()
+        .enumerate()
+        .skip(1)
+        .rev()
+        .find(|&(i, b)| b == b' ' && name.len() - 1 - i >= over)
+        .map(|(i, _)| i)
+}
+
+#[cfg(test)]
+mod resource_tests {
+    use super::*;
+
+    #[test]
+    fn long_names_wrap_at_a_space_as_crash() {
+        assert_eq!(wrap_point("short", 0), None);
+        // 5 too long: the last space with at least 5 characters after it.
+        assert_eq!(wrap_point("aaa bbb cccccc", 5), Some(7));
+        assert_eq!(wrap_point("aaa bbb cc", 5), Some(3));
+        assert_eq!(wrap_point("nospace", 3), None);
+        let r = Resource {
+            addr: 0xffffffff94c2c2a0,
+            start: 0x15c00000,
+            end: 0x16a01ef1,
+            name: Some("Kernel code".into()),
+            depth: 1,
+        };
+        assert_eq!(
+            resource_table(std::slice::from_ref(&r)),
+            "    RESOURCE            RANGE        NAME\nffffffff94c2c2a0  15c00000-16a01ef1  Kernel code\n"
+        );
     }
 }

@@ -27,6 +27,7 @@ pub mod percpu;
 pub mod printk;
 pub mod printk_legacy;
 pub mod rbtree;
+pub mod resources;
 pub mod runq;
 pub mod scan;
 pub mod signals;
