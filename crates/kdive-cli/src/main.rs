@@ -30,6 +30,9 @@ struct Args {
     /// Do not print the system header at start.
     #[arg(short = 's', long)]
     silent: bool,
+    /// Do not run the startup files ($HOME/.kdiverc, then ./.kdiverc).
+    #[arg(long)]
+    no_kdiverc: bool,
 }
 
 fn main() -> ExitCode {
@@ -61,6 +64,9 @@ fn main() -> ExitCode {
     }
     let mut session = Session::new(kernel);
     let mut failed = false;
+    if !args.no_kdiverc {
+        failed |= !run_startup_files(&mut session, args.json);
+    }
     if !args.commands.is_empty() {
         for c in &args.commands {
             match run_line(&mut session, c, args.json) {
@@ -91,6 +97,51 @@ fn main() -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Runs `$HOME/.kdiverc` and then `./.kdiverc` (when it is another file), line by line, as
+/// crash runs its `.crashrc` files: aliases they define are listed with that origin. False when
+/// a command in them failed.
+fn run_startup_files(session: &mut Session, json: bool) -> bool {
+    use kdive_commands::alias::Origin;
+    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".kdiverc"));
+    let local = PathBuf::from(".kdiverc");
+    let same = |a: &PathBuf, b: &PathBuf| matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y);
+    let mut files = Vec::new();
+    if let Some(h) = home.filter(|h| h.is_file()) {
+        files.push((h, Origin::RcHome));
+    }
+    if local.is_file() && !files.iter().any(|(h, _)| same(h, &local)) {
+        files.push((local, Origin::RcLocal));
+    }
+    let mut ok = true;
+    for (path, origin) in files {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("kdive: {}: {e}", path.display());
+                ok = false;
+                continue;
+            }
+        };
+        session.aliases.defining = origin;
+        for l in text.lines() {
+            // Alias definitions are quiet, as in crash; other commands show their output.
+            if l.trim_start().starts_with("alias ") && l.split_whitespace().nth(2).is_some() {
+                if let Err(e) = session.run(l) {
+                    eprintln!("kdive: {}: {e}", path.display());
+                    ok = false;
+                }
+                continue;
+            }
+            match run_line(session, l, json) {
+                Step::Continue(fine) => ok &= fine,
+                Step::Quit => break,
+            }
+        }
+    }
+    session.aliases.defining = Origin::Runtime;
+    ok
 }
 
 fn interactive_loop(session: &mut Session, json: bool) {
@@ -132,7 +183,9 @@ enum Step {
 
 /// Runs one input line: the command, then its output to stdout, a pipe or a file.
 fn run_line(session: &mut Session, input: &str, json: bool) -> Step {
-    let parsed = split_line(input);
+    // An alias may stand for a pipeline (`alias ksd "kmem -p | grep slab"`): expand it first.
+    let input = session.expand_alias(input);
+    let parsed = split_line(&input);
     if parsed.command.is_empty() || parsed.command.starts_with('#') {
         return Step::Continue(true);
     }

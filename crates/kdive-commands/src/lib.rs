@@ -2,6 +2,7 @@
 //! [`Report`]: text as crash prints it, and the same facts as JSON. No terminal assumptions:
 //! the front end decides where reports go.
 
+pub mod alias;
 pub mod annotate;
 pub mod ascii;
 pub mod bt;

@@ -20,6 +20,12 @@ pub static COMMANDS: &[Command] = &[
         run: help,
     },
     Command {
+        name: "alias",
+        summary: "list, define or delete command aliases (crash's built-ins: man, px, dmesg, lsmod, last...)",
+        usage: crate::alias::USAGE,
+        run: crate::alias::run,
+    },
+    Command {
         name: "sys",
         summary: "system data: kernel, dump, CPUs, date, uptime, panic",
         usage: "sys",

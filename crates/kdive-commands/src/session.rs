@@ -22,6 +22,8 @@ pub struct Session {
     pub tasks: crate::context::TaskCache,
     /// gdb's `set substitute-path` rules and `directory` list, for source lines.
     pub source_paths: crate::source::SourcePaths,
+    /// Command aliases (`alias`), expanded by `run`.
+    pub aliases: crate::alias::Aliases,
 }
 
 impl Session {
@@ -33,11 +35,15 @@ impl Session {
             stacks: None,
             tasks: Default::default(),
             source_paths: Default::default(),
+            aliases: Default::default(),
         }
     }
 
-    /// Runs one command line (no pipes or redirects: the front end strips those).
+    /// Runs one command line (no pipes or redirects: the front end strips those, after it
+    /// has expanded an alias with [`Session::expand_alias`]).
     pub fn run(&mut self, line: &str) -> Result<Outcome, CmdError> {
+        let expanded = self.aliases.expand(line);
+        let line = expanded.as_deref().unwrap_or(line);
         let args = split_args(line);
         let Some(name) = args.first() else {
             return Ok(Outcome::Report(Report::default()));
@@ -64,6 +70,16 @@ impl Session {
         let rest = rest_line.trim();
         let args = split_args(rest);
         (cmd.run)(self, &args, rest).map(Outcome::Report)
+    }
+}
+
+impl Session {
+    /// The line with a leading alias replaced by its command text (which may hold a pipe or
+    /// a redirect for the front end), or the line itself.
+    pub fn expand_alias(&self, line: &str) -> String {
+        self.aliases
+            .expand(line)
+            .unwrap_or_else(|| line.to_string())
     }
 }
 

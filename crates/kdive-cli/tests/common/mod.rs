@@ -78,10 +78,12 @@ pub fn captures(lab: &Path) -> Vec<Capture> {
     out
 }
 
-/// Runs kdive with `files` and one `-c` per command; returns (exit code, stdout, stderr).
+/// Runs kdive with `files` and one `-c` per command, without startup files; returns (exit
+/// code, stdout, stderr).
 pub fn kdive(files: &[PathBuf], commands: &[&str]) -> (i32, String, String) {
     let mut c = Command::new(env!("CARGO_BIN_EXE_kdive"));
-    c.args(files);
+    // A developer's own ~/.kdiverc must not change what the tests see.
+    c.arg("--no-kdiverc").args(files);
     for cmd in commands {
         c.arg("-c").arg(cmd);
     }
