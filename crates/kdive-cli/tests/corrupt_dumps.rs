@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 const AS_LIMIT: &str = "2147483648";
-const COMMANDS: [&str; 30] = [
+const COMMANDS: [&str; 32] = [
     "sys",
     "ps",
     "bt -a",
@@ -53,6 +53,8 @@ const COMMANDS: [&str; 30] = [
     "dev -p",
     "ipcs -M",
     "dev -i",
+    "bt -v",
+    "foreach bt -s -R schedule",
 ];
 
 struct Outcome {

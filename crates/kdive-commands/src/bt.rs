@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 use std::fmt::Write;
 use std::sync::Arc;
 
-pub const USAGE: &str = "bt [-a|-p|-c CPU] [-f|-F] [-l] [-i] [-r] [-t|-T] [-M] [PID|TASK ...]";
+pub const USAGE: &str =
+    "bt [-a|-p|-c CPU|-g] [-f|-F] [-l] [-i] [-r] [-s [-x|-d]] [-t|-T] [-M] [-R REF] [-v] [PID|TASK ...]";
 
 /// What to print for each task.
 #[derive(Debug, Clone, Copy, Default)]
@@ -31,6 +32,53 @@ pub struct BtFlags {
     /// `-t` (Some(false)): text symbols from the first frame on; `-T` (Some(true)): on the
     /// whole task stack.
     pub text_symbols: Option<bool>,
+    /// `-s`: each frame's function with its offset (`-x` in hex, else decimal).
+    pub offsets: bool,
+    /// `-x` (with `-s`): offsets in hex.
+    pub hex_offsets: bool,
+}
+
+/// `-R REF`: show only the tasks whose trace refers to REF — a function (by name) or a value
+/// (a frame's return address, or any register of an exception or user frame).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reference {
+    Symbol(String),
+    Value(u64),
+}
+
+impl Reference {
+    /// crash's rule: a hexadecimal word (with or without `0x`) is a value, anything else a
+    /// symbol name.
+    pub fn parse(s: &str) -> Reference {
+        let digits = s.strip_prefix("0x").unwrap_or(s);
+        match u64::from_str_radix(digits, 16) {
+            Ok(v) if !digits.is_empty() => Reference::Value(v),
+            _ => Reference::Symbol(s.to_string()),
+        }
+    }
+
+    /// Whether the trace refers to it, as crash checks: each frame's function name and
+    /// return address, and every register of its exception and user frames (with the
+    /// interrupted function's name).
+    pub fn found_in(&self, k: &Kernel, ctx: &StackContext, tt: &TaskTrace) -> bool {
+        tt.trace.frames.iter().any(|f| {
+            let name = ctx.frame_function(k, f).map(|c| c.name);
+            let regs = f.pt_regs.as_ref().filter(|_| shape(f) != Shape::Numbered);
+            match self {
+                Reference::Symbol(want) => {
+                    name.as_deref() == Some(want.as_str())
+                        || regs.is_some_and(|r| {
+                            ctx.symbolize(k, r.get("ip"))
+                                .is_some_and(|c| &c.name == want)
+                        })
+                }
+                Reference::Value(v) => {
+                    (shape(f) == Shape::Numbered && f.pc == *v)
+                        || regs.is_some_and(|r| r.vals.contains(v))
+                }
+            }
+        })
+    }
 }
 
 /// `function+off` of a code address (kernel or module text) through the unwind context's
@@ -59,8 +107,17 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
     let mut panic = false;
     let mut cpus: Vec<u32> = Vec::new();
     let mut targets: Vec<String> = Vec::new();
+    let mut reference = None;
+    let (mut group, mut overflow) = (false, false);
     let mut it = args.iter();
     while let Some(a) = it.next() {
+        if a == "-R" {
+            let v = it
+                .next()
+                .ok_or_else(|| CmdError::Usage("bt -R needs a symbol or value".into()))?;
+            reference = Some(Reference::parse(v));
+            continue;
+        }
         if a == "-c" {
             let v = it
                 .next()
@@ -87,12 +144,20 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
                     'M' => flags.methods = true,
                     't' => flags.text_symbols = Some(flags.text_symbols.unwrap_or(false)),
                     'T' => flags.text_symbols = Some(true),
+                    's' => flags.offsets = true,
+                    'x' => flags.hex_offsets = true,
+                    'd' => flags.hex_offsets = false,
+                    'g' => group = true,
+                    'v' => overflow = true,
                     _ => return Err(CmdError::Usage(format!("bt: unknown option -{c}\n{USAGE}"))),
                 }
             }
             continue;
         }
         targets.push(a.clone());
+    }
+    if overflow {
+        return crate::btcheck::stack_overflows(s);
     }
     let ctx = stack_context(s)?;
     let k = &s.kernel;
@@ -123,7 +188,15 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         };
         tasks.push(task);
     }
-    render_tasks(k, &ctx, &tasks, flags).map(|r| r.with_errors(errors))
+    if group {
+        tasks = crate::btcheck::thread_groups(s, &tasks)?;
+    }
+    let k = &s.kernel;
+    match reference {
+        Some(r) => crate::btcheck::render_referring(k, &ctx, &tasks, flags, &r),
+        None => render_tasks(k, &ctx, &tasks, flags),
+    }
+    .map(|r| r.with_errors(errors))
 }
 
 /// Text and JSON for several tasks (blank line between them, as crash does).
@@ -257,7 +330,7 @@ fn name_of(k: &Kernel, ctx: &StackContext, f: &Frame) -> (String, Option<String>
 
 /// How a frame prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shape {
+pub(crate) enum Shape {
     /// ` #N [SP] func at PC`
     Numbered,
     /// `[exception RIP: func+off]` + registers (kernel-mode saved registers).
@@ -266,7 +339,7 @@ enum Shape {
     User,
 }
 
-fn shape(f: &Frame) -> Shape {
+pub(crate) fn shape(f: &Frame) -> Shape {
     if f.is_user() {
         Shape::User
     } else if f.pt_regs.is_some() && f.interrupted {
@@ -333,6 +406,12 @@ pub fn render(k: &Kernel, ctx: &StackContext, tt: &TaskTrace, flags: BtFlags) ->
         match sh {
             Shape::Numbered => {
                 let sp = f.slot.unwrap_or(f.sp);
+                let name = match ctx.frame_function(k, f).filter(|_| flags.offsets) {
+                    Some(c) if c.offset == 0 => c.name,
+                    Some(c) if flags.hex_offsets => format!("{}+{:#x}", c.name, c.offset),
+                    Some(c) => format!("{}+{}", c.name, c.offset),
+                    None => name.clone(),
+                };
                 let modsuf = module
                     .as_ref()
                     .map(|m| format!(" [{m}]"))

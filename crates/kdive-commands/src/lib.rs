@@ -6,6 +6,7 @@ pub mod alias;
 pub mod annotate;
 pub mod ascii;
 pub mod bt;
+pub mod btcheck;
 pub mod bttext;
 pub mod context;
 pub mod dev;

@@ -181,41 +181,6 @@ fn check_files(cap: &Path, c: &str, ours: &str, theirs: &str) {
     );
 }
 
-/// `bt`: equal but for a frame named after another alias of the same function.
-fn check_bt(cap: &Path, s: &mut Session, c: &str, ours: &str, theirs: &str) {
-    for (x, y) in differing_rows(cap, c, ours, theirs) {
-        let (xs, ys): (Vec<&str>, Vec<&str>) = (
-            x.split_whitespace().collect(),
-            y.split_whitespace().collect(),
-        );
-        // " #2 [ffffcc0f80437d70] __do_sys_pause at ffffffff8c4ad434"
-        assert!(
-            xs.len() == 5
-                && ys.len() == 5
-                && xs[0].starts_with('#')
-                && xs[..2] == ys[..2]
-                && xs[3..] == ys[3..],
-            "{}: {c}: frame differs beyond its name:\n{x}\n{y}",
-            cap.display()
-        );
-        let at = |s: &mut Session, name: &str| {
-            run(s, &format!("sym {name}"))
-                .text
-                .split_whitespace()
-                .next()
-                .map(str::to_string)
-        };
-        let (p, q) = (at(s, xs[2]), at(s, ys[2]));
-        assert!(
-            p.is_some() && p == q,
-            "{}: {c}: {} ({p:?}) and {} ({q:?}) are not aliases",
-            cap.display(),
-            xs[2],
-            ys[2]
-        );
-    }
-}
-
 /// The numbers of a `kmem -i` line (`SWAP USED  4120  16.1 MB ...`): its PAGES column.
 fn kmem_pages(text: &str, label: &str) -> u64 {
     text.lines()
@@ -388,7 +353,7 @@ fn busy_equals_crash_806() {
             } else if c.starts_with("files") {
                 check_files(cap, c, &ours, &theirs);
             } else if c.starts_with("bt") {
-                check_bt(cap, &mut s, c, &ours, &theirs);
+                assert_same_frames(cap, &mut s, c, &ours, &theirs);
             } else if let Some(cut) = theirs.find("cannot determine swap location") {
                 // crash 8.0.6 cannot name the swap area on 6.10+ kernels (swap_info_struct
                 // lost old_block_size) and stops inside the table; kdive names it (`swap`

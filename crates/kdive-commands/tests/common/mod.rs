@@ -108,3 +108,58 @@ pub fn with_crash806(
     }
     compared
 }
+
+/// Asserts two `bt` outputs are equal line for line, except frames named after different
+/// aliases of one function (`__do_sys_pause`/`__x64_sys_pause`, `kdive_race_exit`/
+/// `cleanup_module`): crash names a return address after the alphabetically last symbol at
+/// the function's start, kdive after the function, as the kernel's `kallsyms_lookup()` does.
+/// Each such pair is checked to be at one address (`sym`). Returns how many frames differed so.
+pub fn assert_same_frames(cap: &Path, s: &mut Session, c: &str, ours: &str, theirs: &str) -> usize {
+    let (a, b): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "{}: {c} rows\n{ours}\n{theirs}",
+        cap.display()
+    );
+    let mut aliases = 0;
+    for (x, y) in a.iter().zip(&b).filter(|(x, y)| x != y) {
+        // " #2 [ffffcc0f80437d70] __do_sys_pause+36 at ffffffff8c4ad434 [module]"
+        let (xs, ys): (Vec<&str>, Vec<&str>) = (
+            x.split_whitespace().collect(),
+            y.split_whitespace().collect(),
+        );
+        assert!(
+            xs.len() == ys.len()
+                && xs.len() >= 5
+                && xs[0].starts_with('#')
+                && xs[..2] == ys[..2]
+                && xs[3..] == ys[3..],
+            "{}: {c}: frame differs beyond its name:\n{x}\n{y}",
+            cap.display()
+        );
+        let split = |w: &str| -> (String, String) {
+            match w.split_once('+') {
+                Some((n, off)) => (n.to_string(), off.to_string()),
+                None => (w.to_string(), String::new()),
+            }
+        };
+        let ((xn, xo), (yn, yo)) = (split(xs[2]), split(ys[2]));
+        assert_eq!(xo, yo, "{}: {c}: offsets differ:\n{x}\n{y}", cap.display());
+        let at = |s: &mut Session, name: &str| {
+            run(s, &format!("sym {name}"))
+                .text
+                .split_whitespace()
+                .next()
+                .map(str::to_string)
+        };
+        let (p, q) = (at(s, &xn), at(s, &yn));
+        assert!(
+            p.is_some() && p == q,
+            "{}: {c}: {xn} ({p:?}) and {yn} ({q:?}) are not aliases",
+            cap.display()
+        );
+        aliases += 1;
+    }
+    aliases
+}
