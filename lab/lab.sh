@@ -5,7 +5,7 @@
 #                                          --peers: also the peer outputs of captures that lack them
 #                                          --scale: also the opt-in 6.1 `scale` capture (3000 tasks)
 #   lab/lab.sh build [--kernel 6.1|6.12|all] [--scenario NAME|all]   force (re)build (all: not scale)
-#                                          NAME: sysrq module-race hung busy scale
+#                                          NAME: sysrq module-race hung busy stack-end scale
 #   lab/lab.sh path KERNEL SCENARIO        print a capture's directory (KERNEL: 6.1, 6.12 or a release)
 #   lab/lab.sh list                        every dump file with its format
 #   lab/lab.sh peers                       install crash/drgn and write their outputs into each capture
@@ -26,7 +26,7 @@ PEERS=$KDIVE_CACHE/peers
 LOGS=$LAB/log
 
 ALL_SERIES=(6.1 6.12)
-ALL_SCENARIOS=(sysrq module-race hung busy)
+ALL_SCENARIOS=(sysrq module-race hung busy stack-end)
 # Opt-in scenarios: never built by a plain `ensure` or `build --scenario all`.
 # scale: 2 GiB guest with SCALE_TASKS sleeping processes (issue 5's foreach-bt benchmark); only
 # kdump-zlib-d31 is derived, no QEMU dumps, no peers.
@@ -34,6 +34,8 @@ OPT_SCENARIOS=(scale)
 # busy: swap in use (BUSY_SWAP_KB pushed out to a swap disk), a thread group, TCP/UDP/UNIX sockets,
 # direct I/O in flight on a QEMU-throttled disk; dmesg.txt and kdump-zlib-d31 only, no QEMU dumps/peers.
 BUSY_SWAP_KB=16384
+# stack-end: a shell's stack-end canary smashed by the test module, then the scheduler's
+# stack-end check panics; dmesg.txt and kdump-zlib-d31 only, no QEMU dumps/peers (like busy).
 SCALE_SERIES=(6.1)
 SCALE_TASKS=${KDIVE_LAB_SCALE_TASKS:-3000}
 GUEST_MEM_MB=1024
@@ -372,6 +374,7 @@ panic_pattern() { # SCENARIO -> text that the dump's own log must hold
 	sysrq | scale | busy) echo 'Kernel panic - not syncing: sysrq triggered crash' ;;
 	module-race) echo 'BUG: kernel NULL pointer dereference' ;;
 	hung) echo 'Kernel panic - not syncing: hung_task: blocked tasks' ;;
+	stack-end) echo 'Kernel panic - not syncing: corrupted stack end detected inside scheduler' ;;
 	esac
 }
 
@@ -468,11 +471,17 @@ mdf() {
 	fi
 }
 
+# Scenarios kept as vmcore.elf, dmesg.txt and kdump-zlib-d31 only: no other formats, no QEMU
+# dumps, no peers/ (scale: the benchmark; busy, stack-end: lab tests that run crash themselves).
+reduced_scenario() {
+	case $1 in scale | busy | stack-end) return 0 ;; *) return 1 ;; esac
+}
+
 convert_dumps() (
 	cd "$1"
 	rm -f elf-d31 kdump-* flat-zlib-d31 split-zlib-d31.* dmesg.txt
-	if [ "$2" = scale ] || [ "$2" = busy ]; then
-		# Only what the benchmark (scale) and the lab tests (busy) read: the log (for the panic check) and kdump-zlib-d31.
+	if reduced_scenario "$2"; then
+		# Only what the benchmark (scale) and the lab tests (busy, stack-end) read: the log (for the panic check) and kdump-zlib-d31.
 		{
 			mdf --dump-dmesg vmcore.elf dmesg.txt
 			mdf -c -d 31 vmcore.elf kdump-zlib-d31
@@ -526,7 +535,7 @@ write_manifest() {
 		echo "scenario=$scn"
 		echo "vmlinux=$LAB/kernels/$rel/vmlinux"
 		echo "system_map=$LAB/kernels/$rel/System.map"
-		[ -f "$out/kdive_race.ko" ] && echo "module=$out/kdive_race.ko"
+		[ -f "$out/kdive_race.ko" ] && echo "module=$LAB/$rel/$scn/kdive_race.ko" # where it is once complete
 		echo "guest_memory_mb=$GUEST_MEM_MB"
 		echo "smp=$GUEST_SMP"
 		echo "crashkernel=$CRASHKERNEL"
@@ -536,10 +545,14 @@ write_manifest() {
 		echo "makedumpfile=$MDF_VERSION"
 		echo "makedumpfile_zstd=trixie $(trixie_run "$TRIXIE_ROOT/usr/bin/makedumpfile" -v 2>&1 | head -1)"
 		echo "panic=$(panic_pattern "$scn")"
+		[ -z "$(scenario_key "$scn")" ] || echo "scenario_key=$(scenario_key "$scn")"
 		if [ "$scn" = busy ]; then
-			echo "scenario_key=$(scenario_key busy)"
 			# "KDIVE: busy: KEY=VALUE" lines of the crashing kernel's console
 			sed -n 's/.*KDIVE: busy: \([a-z_0-9]*=[^ ]*\)$/busy_\1/p' "$out/console.log" | tr -d '\r'
+		fi
+		if [ "$scn" = stack-end ]; then
+			# the test module's own log line (printk: flushed by the panic)
+			sed -n 's/.*kdive_race: smashing the stack end of pid \([0-9]*\) .*/stack_end_smash_pid=\1/p' "$out/dmesg.txt" | tail -1
 		fi
 		if [ "$scn" = scale ]; then
 			echo "scale_tasks=$SCALE_TASKS"
@@ -597,6 +610,9 @@ build_capture() {
 		grep -q 'kdive_race_reinit_rings' "$out/dmesg.txt" || die "$rel/$scn: the oops is not in kdive_race_reinit_rings"
 	fi
 	[ "$scn" = busy ] && { busy_accept "$out" || die "$rel/$scn: the guest did not reach the busy state (see $out/console.log)"; }
+	if [ "$scn" = stack-end ]; then
+		grep -q 'kdive_race: smashing the stack end of pid' "$out/dmesg.txt" || die "$rel/$scn: the module's smash line is not in the dump's log"
+	fi
 	log "  derived formats in $((SECONDS - t))s"
 	case $scn in sysrq | scale | busy) ;; *) cp "$LAB/kernels/$rel/kdive_race.ko" "$out/kdive_race.ko" ;; esac
 	if [ "$scn" = scale ]; then
@@ -608,7 +624,7 @@ build_capture() {
 			log "  vmcore.elf dropped (disk)"
 		fi
 	fi
-	if [ "${KDIVE_LAB_SKIP_QEMU_DUMPS:-0}" != 1 ] && [ "$scn" != scale ] && [ "$scn" != busy ]; then
+	if [ "${KDIVE_LAB_SKIP_QEMU_DUMPS:-0}" != 1 ] && ! reduced_scenario "$scn"; then
 		t=$SECONDS
 		for try in 1 2; do
 			run_qemu_dumps "$rel" "$scn" "$out" && break
@@ -649,16 +665,19 @@ prepare_kernel() {
 	build_initramfs "$rel"
 }
 
-# A capture is complete once its MANIFEST is written; a busy capture also must have been made by
-# the current guest programs (its MANIFEST's scenario_key), so a changed scenario is captured anew.
+# A capture is complete once its MANIFEST is written; a busy or stack-end capture also must have
+# been made by the current guest programs (its MANIFEST's scenario_key), so a changed scenario is
+# captured anew. (The older scenarios are not keyed: their captures and peer outputs are costly.)
 capture_complete() {
 	[ -f "$LAB/$1/$2/MANIFEST" ] || return 1
-	[ "$2" != busy ] || grep -qx "scenario_key=$(scenario_key busy)" "$LAB/$1/$2/MANIFEST"
+	[ -z "$(scenario_key "$2")" ] || grep -qx "scenario_key=$(scenario_key "$2")" "$LAB/$1/$2/MANIFEST"
 }
 
-scenario_key() { # SCENARIO -> what its guest-side programs hash to (busy only; empty otherwise)
-	[ "$1" = busy ] || return 0
-	cat "$LAB_SRC/guest/kdive-busy.c" "$LAB_SRC/guest/init" | sha256sum | cut -c1-16
+scenario_key() { # SCENARIO -> what its guest-side programs hash to (busy, stack-end; else empty)
+	case $1 in
+	busy) cat "$LAB_SRC/guest/kdive-busy.c" "$LAB_SRC/guest/init" | sha256sum | cut -c1-16 ;;
+	stack-end) cat "$LAB_SRC"/modules/kdive_race/* "$LAB_SRC/guest/init" | sha256sum | cut -c1-16 ;;
+	esac
 }
 
 # ---------------------------------------------------------------- commands
@@ -718,8 +737,8 @@ peers_complete() {
 	local m
 	for m in "$LAB"/*/*/MANIFEST; do
 		[ -f "$m" ] || return 1
-		# no peers for the opt-in scale capture nor busy (its lab test runs crash 8.0.6 itself)
-		case $(basename "$(dirname "$m")") in scale | busy) continue ;; esac
+		# no peers for the reduced captures (their lab tests run crash 8.0.6 themselves)
+		reduced_scenario "$(basename "$(dirname "$m")")" && continue
 		[ -f "$(dirname "$m")/peers/VERSIONS" ] || return 1
 	done
 }

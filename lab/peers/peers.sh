@@ -119,9 +119,9 @@ cmd_peers() { # [--missing]: only captures without peers/
 	peers_install
 	for m in "$LAB"/*/*/MANIFEST; do
 		[ -f "$m" ] || continue
-		# The opt-in scale capture (3000 tasks) and busy (its lab test runs crash 8.0.6 itself) get no
-		# crash/drgn reference outputs.
-		case $(basename "$(dirname "$m")") in scale | busy) continue ;; esac
+		# The reduced captures (scale: 3000 tasks; busy, stack-end: their lab tests run crash 8.0.6
+		# themselves) get no crash/drgn reference outputs.
+		reduced_scenario "$(basename "$(dirname "$m")")" && continue
 		[ -n "$missing" ] && [ -f "$(dirname "$m")/peers/VERSIONS" ] && continue
 		peers_for_capture "$(dirname "$m")"
 	done

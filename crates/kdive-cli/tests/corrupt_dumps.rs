@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 const AS_LIMIT: &str = "2147483648";
-const COMMANDS: [&str; 32] = [
+const COMMANDS: [&str; 34] = [
     "sys",
     "ps",
     "bt -a",
@@ -55,6 +55,8 @@ const COMMANDS: [&str; 32] = [
     "dev -i",
     "bt -v",
     "foreach bt -s -R schedule",
+    "mach -m",
+    "mach -c",
 ];
 
 struct Outcome {

@@ -1,13 +1,14 @@
 //! `mach`: the machine as crash describes it — type, memory, CPUs, processor speed, HZ,
 //! page size, the kernel's virtual-memory bases, the stack sizes, and each CPU's IRQ and
-//! exception (IST) stacks, with `[unavailable]` for a stack the dump does not hold.
+//! exception (IST) stacks, with `[unavailable]` for a stack the dump does not hold; `-m` the
+//! firmware (e820) memory map, `-c` each CPU's `struct cpuinfo_x86`.
 
 use crate::{CmdError, Report, Session};
 use kdive_kernel::Kernel;
 use kdive_unwind::stacks::StackKind;
 use serde_json::json;
 
-pub const USAGE: &str = "mach";
+pub const USAGE: &str = "mach [-m | -c]";
 
 /// A CPU's stack of one kind: its lowest address and whether the dump holds it.
 struct CpuStack {
@@ -17,10 +18,15 @@ struct CpuStack {
 }
 
 pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
-    if let Some(a) = args.first() {
-        return Err(CmdError::Usage(format!(
-            "mach: option {a} is not supported\n{USAGE}"
-        )));
+    match args.first().map(String::as_str) {
+        None => {}
+        Some("-m") if args.len() == 1 => return memory_map(s),
+        Some("-c") if args.len() == 1 => return cpu_info(s),
+        Some(a) => {
+            return Err(CmdError::Usage(format!(
+                "mach: option {a} is not supported\n{USAGE}"
+            )))
+        }
     }
     let k = &s.kernel;
     let field = |r: kdive_kernel::Result<String>| r.unwrap_or_else(|e| format!("(unknown: {e})"));
@@ -127,4 +133,55 @@ fn stacks_by_kind(
         }
     }
     groups
+}
+
+/// `mach -m`: the e820 map, crash's layout (`E820_TYPE_RAM` printed as crash's `E820_RAM`).
+fn memory_map(s: &mut Session) -> Result<Report, CmdError> {
+    let map = s.kernel.e820_entries()?;
+    let mut text = String::from("      PHYSICAL ADDRESS RANGE         TYPE\n");
+    for e in &map.items {
+        let name = match &e.kind_name {
+            Some(n) => n.replacen("_TYPE_", "_", 1),
+            None => format!("type {}", e.kind),
+        };
+        text.push_str(&format!(
+            "{:016x} - {:016x}  {name}\n",
+            e.addr,
+            e.addr.wrapping_add(e.size)
+        ));
+    }
+    for p in &map.problems {
+        text.push_str(&format!("WARNING: {p}\n"));
+    }
+    Ok(Report::new(
+        text,
+        json!({"e820": map.items, "problems": map.problems}),
+    ))
+}
+
+/// `mach -c`: each online CPU's `cpu_info` (a per-CPU `struct cpuinfo_x86`), printed as
+/// `struct` prints it.
+fn cpu_info(s: &mut Session) -> Result<Report, CmdError> {
+    let k = &s.kernel;
+    let base = k.symbol_addr("cpu_info")?;
+    let cpus = k.cpu_counts()?.online;
+    let mut places = Vec::new();
+    for cpu in cpus {
+        places.push((cpu, k.per_cpu_addr(base, cpu)?));
+    }
+    let mut text = String::new();
+    let mut out = Vec::new();
+    for (i, (cpu, addr)) in places.into_iter().enumerate() {
+        if i > 0 {
+            text.push('\n');
+        }
+        let r = crate::structcmd::run_kind(
+            s,
+            "struct",
+            &["cpuinfo_x86".to_string(), format!("{addr:x}")],
+        )?;
+        text.push_str(&format!("CPU {cpu}:\n{}", r.text));
+        out.push(json!({"cpu": cpu, "address": format!("{addr:x}"), "cpuinfo_x86": r.json}));
+    }
+    Ok(Report::new(text, json!(out)))
 }

@@ -5,6 +5,7 @@ pub mod addr;
 pub mod archfacts;
 pub mod cpus;
 pub mod devices;
+pub mod e820;
 pub mod error;
 pub mod files;
 pub mod hrtimers;

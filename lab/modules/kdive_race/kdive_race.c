@@ -43,7 +43,7 @@
 
 static char *mode = "race";
 module_param(mode, charp, 0444);
-MODULE_PARM_DESC(mode, "race (alx reset/remove race) or hung (uninterruptible writers on /proc/kdive_race)");
+MODULE_PARM_DESC(mode, "race (alx reset/remove race), hung (uninterruptible writers on /proc/kdive_race) or stackend (a smashed stack-end canary)");
 
 static unsigned int period_ms = 200;
 module_param(period_ms, uint, 0444);
@@ -170,7 +170,7 @@ struct kdive_race_priv {
 	struct mutex cfg_mutex;
 	struct completion link_up;
 	unsigned long resets;
-	bool hung_mode;
+	bool proc_mode;
 };
 
 static struct kdive_race_priv *kdive_race_dev;
@@ -372,6 +372,29 @@ static kdive_noipa void kdive_race_set_config(struct kdive_race_priv *priv)
 	mutex_unlock(&priv->cfg_mutex);
 }
 
+/*
+ * mode=stackend: writing "smash" to /proc/kdive_race overwrites the writer's stack-end canary
+ * (STACK_END_MAGIC at end_of_stack(current), as a stack overflow would) with
+ * KDIVE_RACE_SMASH and sleeps: the scheduler's CONFIG_SCHED_STACK_END_CHECK test panics with
+ * "corrupted stack end detected inside scheduler".
+ *
+ * This mode, its includes too, sits below the race and hung code so that their source lines
+ * stay where the debug info of the lab's earlier captures puts them (lab tests print them).
+ */
+#include <linux/delay.h>
+#include <linux/sched/task_stack.h>
+
+#define KDIVE_RACE_SMASH	0x6b6469766b646976UL
+
+static kdive_noipa void kdive_race_smash_stack_end(void)
+{
+	unsigned long *end = end_of_stack(current);
+
+	pr_info("kdive_race: smashing the stack end of pid %d at %px\n", current->pid, end);
+	WRITE_ONCE(*end, KDIVE_RACE_SMASH);
+	msleep(10);
+}
+
 static ssize_t kdive_race_proc_write(struct file *file, const char __user *buf,
 				     size_t count, loff_t *ppos)
 {
@@ -383,6 +406,8 @@ static ssize_t kdive_race_proc_write(struct file *file, const char __user *buf,
 		kdive_race_wait_link(kdive_race_dev);
 	else if (!strncmp(cmd, "cfg", 3))
 		kdive_race_set_config(kdive_race_dev);
+	else if (!strncmp(cmd, "smash", 5) && !strcmp(mode, "stackend"))
+		kdive_race_smash_stack_end();
 	else
 		return -EINVAL;
 	return count;
@@ -418,7 +443,7 @@ static int __init kdive_race_init(void)
 	init_completion(&priv->todo_done);
 	init_completion(&priv->link_up);
 	mutex_init(&priv->cfg_mutex);
-	priv->hung_mode = !strcmp(mode, "hung");
+	priv->proc_mode = !strcmp(mode, "hung") || !strcmp(mode, "stackend");
 
 	eth_random_addr(hw->perm_addr);
 	kdive_race_set_macaddr(hw, hw->perm_addr);
@@ -453,7 +478,7 @@ static int __init kdive_race_init(void)
 		goto out_free;
 
 	kdive_race_dev = priv;
-	if (priv->hung_mode) {
+	if (priv->proc_mode) {
 		kdive_race_proc = proc_create("kdive_race", 0200, NULL, &kdive_race_proc_ops);
 		if (!kdive_race_proc) {
 			err = -ENOMEM;
@@ -487,4 +512,4 @@ static void __exit kdive_race_exit(void)
 module_init(kdive_race_init);
 module_exit(kdive_race_exit);
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("kdive lab: alx reset/remove race and hung-task reproducer");
+MODULE_DESCRIPTION("kdive lab: alx reset/remove race, hung-task and stack-end reproducer");
