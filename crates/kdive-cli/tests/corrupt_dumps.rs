@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 const AS_LIMIT: &str = "2147483648";
-const COMMANDS: [&str; 29] = [
+const COMMANDS: [&str; 30] = [
     "sys",
     "ps",
     "bt -a",
@@ -34,6 +34,7 @@ const COMMANDS: [&str; 29] = [
     "sig 1",
     "kmem -V",
     "kmem -v",
+    "kmem -o",
     "kmem -z",
     "kmem -f",
     "kmem -S kmalloc-64",

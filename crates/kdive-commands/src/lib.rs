@@ -20,6 +20,7 @@ pub mod ipcs;
 pub mod irqcmd;
 pub mod kmem;
 pub mod kmemslab;
+pub mod kmemviews;
 pub mod kmemzones;
 pub mod listcmd;
 pub mod log;

