@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 const AS_LIMIT: &str = "2147483648";
-const COMMANDS: [&str; 30] = [
+const COMMANDS: [&str; 31] = [
     "sys",
     "ps",
     "bt -a",
@@ -35,6 +35,7 @@ const COMMANDS: [&str; 30] = [
     "kmem -V",
     "kmem -v",
     "kmem -o",
+    "kmem -h",
     "kmem -z",
     "kmem -f",
     "kmem -S kmalloc-64",

@@ -54,3 +54,36 @@ fn per_cpu_offsets_equal_crash_806() {
     );
     eprintln!("kmem -o compared with crash 8.0.6 on {compared} captures");
 }
+
+/// `kmem -h`: the text equals crash's, and each hstate's address, free and total huge pages
+/// are in the JSON.
+#[test]
+fn hstates_equal_crash_806() {
+    let Some(lab) = lab_dir() else {
+        eprintln!("note: no lab cache; skipped");
+        return;
+    };
+    let compared = with_crash806(
+        &lab,
+        &["kmem -h"],
+        |_| true,
+        |cap, c, r, theirs| {
+            assert_eq!(r.text, theirs, "{}: {c}", cap.display());
+            let hstates = r.json["hstates"].as_array().expect("hstates");
+            let rows: Vec<Vec<&str>> = theirs
+                .lines()
+                .skip(1)
+                .map(|l| l.split_whitespace().collect())
+                .collect();
+            assert_eq!(rows.len(), hstates.len(), "{}", cap.display());
+            assert!(!rows.is_empty(), "{}: no hstate", cap.display());
+            for (row, h) in rows.iter().zip(hstates) {
+                assert_eq!(u64::from_str_radix(row[0], 16).ok(), h["addr"].as_u64());
+                assert_eq!(row[2].parse().ok(), h["free_huge_pages"].as_u64());
+                assert_eq!(row[3].parse().ok(), h["nr_huge_pages"].as_u64());
+                assert_eq!(row[4], h["name"].as_str().expect("name"));
+            }
+        },
+    );
+    eprintln!("kmem -h compared with crash 8.0.6 on {compared} captures");
+}

@@ -8,6 +8,7 @@ pub mod devices;
 pub mod error;
 pub mod files;
 pub mod hrtimers;
+pub mod hugetlb;
 pub mod ipc;
 pub mod irq;
 pub mod lastrun;
