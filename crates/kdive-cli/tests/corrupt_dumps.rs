@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 const AS_LIMIT: &str = "2147483648";
-const COMMANDS: [&str; 31] = [
+const COMMANDS: [&str; 32] = [
     "sys",
     "ps",
     "bt -a",
@@ -36,6 +36,7 @@ const COMMANDS: [&str; 31] = [
     "kmem -v",
     "kmem -o",
     "kmem -h",
+    "kmem -g",
     "kmem -z",
     "kmem -f",
     "kmem -S kmalloc-64",

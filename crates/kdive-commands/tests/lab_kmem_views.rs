@@ -87,3 +87,61 @@ fn hstates_equal_crash_806() {
     );
     eprintln!("kmem -h compared with crash 8.0.6 on {compared} captures");
 }
+
+/// `kmem -g`, `kmem -g 200`, and several values at once: the text equals crash's (the rows
+/// and their order come from the dump's `enum pageflags`, aliases included, so 6.1 and 6.12
+/// differ), and the JSON names each flag shown with its bit.
+#[test]
+fn page_flags_equal_crash_806() {
+    let Some(lab) = lab_dir() else {
+        eprintln!("note: no lab cache; skipped");
+        return;
+    };
+    let compared = with_crash806(
+        &lab,
+        &[
+            "kmem -g",
+            "kmem -g 200",
+            "kmem -g 10400 4",
+            "kmem -g 8000000000",
+        ],
+        |_| true,
+        |cap, c, r, theirs| {
+            assert_eq!(r.text, theirs, "{}: {c}", cap.display());
+            let rows: Vec<(String, i64)> = theirs
+                .lines()
+                .map(str::split_whitespace)
+                .filter_map(|mut w| {
+                    let name = w.next()?.to_string();
+                    let bit = w.next()?.parse().ok()?;
+                    name.starts_with("PG_").then_some((name, bit))
+                })
+                .collect();
+            let shown: Vec<&serde_json::Value> = if c == "kmem -g" {
+                r.json["page_flags"]
+                    .as_array()
+                    .expect("page_flags")
+                    .iter()
+                    .collect()
+            } else {
+                r.json
+                    .as_array()
+                    .expect("one entry per value")
+                    .iter()
+                    .flat_map(|v| v["page_flags"].as_array().expect("page_flags"))
+                    .collect()
+            };
+            let json: Vec<(String, i64)> = shown
+                .iter()
+                .map(|f| {
+                    (
+                        f["name"].as_str().expect("name").to_string(),
+                        f["value"].as_i64().expect("value"),
+                    )
+                })
+                .collect();
+            assert_eq!(rows, json, "{}: {c}", cap.display());
+        },
+    );
+    eprintln!("kmem -g compared with crash 8.0.6 on {compared} captures");
+}

@@ -22,6 +22,7 @@ pub mod modules;
 pub mod netdev;
 pub mod open;
 pub mod page;
+pub mod pageflags;
 pub mod panic;
 pub mod pci;
 pub mod percpu;
