@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 const AS_LIMIT: &str = "2147483648";
-const COMMANDS: [&str; 32] = [
+const COMMANDS: [&str; 33] = [
     "sys",
     "ps",
     "bt -a",
@@ -37,6 +37,7 @@ const COMMANDS: [&str; 32] = [
     "kmem -o",
     "kmem -h",
     "kmem -g",
+    "kmem -n",
     "kmem -z",
     "kmem -f",
     "kmem -S kmalloc-64",

@@ -1,13 +1,13 @@
 //! `kmem`: the memory summary (`-i`), VM counters (`-V`), vmalloc areas (`-v`), slab caches
 //! (`-s`), what an address is; zones and free lists (`-z`, `-f`, `-F`) in `kmemzones.rs`;
-//! per-CPU offsets, hugetlb sizes, page flags and other layout views (`-o`, `-h`, `-g`) in
-//! `kmemviews.rs`.
+//! per-CPU offsets, hugetlb sizes, page flags, nodes and sections (`-o`, `-h`, `-g`,
+//! `-n`) in `kmemviews.rs`.
 
 use crate::{CmdError, Report, Session};
 use kdive_kernel::meminfo::MemInfo;
 
 pub const USAGE: &str =
-    "kmem -i | -V | -v | -o | -h | -g [FLAGS...] | -z | -f | -F | -s [NAME] | -S[=CPUS] [NAME|ADDRESS] | ADDRESS";
+    "kmem -i | -V | -v | -o | -h | -g [FLAGS...] | -n | -z | -f | -F | -s [NAME] | -S[=CPUS] [NAME|ADDRESS] | ADDRESS";
 
 pub const DETAILS: &str =
     "  -i  memory summary: total, free, used, shared, buffers, cached, slab, huge, swap, commit
@@ -17,6 +17,9 @@ pub const DETAILS: &str =
   -h  hugetlb page sizes (hstates[] with a non-zero order): size, free and total huge pages
   -g  the page flags of enum pageflags (aliases too) with bit and mask; -g FLAGS (hex) only
       those set in FLAGS
+  -n  memory nodes with their zones; the present memory sections (SPARSEMEM) with their
+      mem_map and state (P present, M mem_map, O online, E early, D zone device); the
+      memory blocks of the memory bus with range, node, state and first section
   -z  per node and zone: size, present pages, MIN/LOW/HIGH watermarks, the zone's VM_STAT
       counters; empty zones as [unpopulated]
   -f  per zone: size, free pages, mem_map, start; per order and migrate type the
@@ -38,6 +41,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         Some("-o") if args.len() == 1 => crate::kmemviews::per_cpu_offsets(s),
         Some("-h") if args.len() == 1 => crate::kmemviews::hstates(s),
         Some("-g") => crate::kmemviews::page_flags(s, &args[1..]),
+        Some("-n") if args.len() == 1 => crate::kmemviews::memory_nodes(s),
         Some("-v") if args.len() == 1 => vmalloc_areas(s),
         Some("-z") if args.len() == 1 => crate::kmemzones::zone_stats(s),
         Some("-f") if args.len() == 1 => crate::kmemzones::free_pages(s, false),

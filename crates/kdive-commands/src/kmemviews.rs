@@ -118,6 +118,197 @@ pub fn page_flag_table(all: &[PageFlag], flags: u64) -> (String, Vec<PageFlag>) 
     (text, shown)
 }
 
+/// Columns of an address (crash's VADDR_PRLEN on 64-bit machines).
+const VADDR_W: usize = 16;
+/// Columns of a physical address in the memory-block ranges (crash's PADDR_PRLEN).
+const PADDR_W: usize = 8;
+
+/// `kmem -n`: each node with its zones, then (SPARSEMEM) every present memory section and
+/// the memory blocks of the `memory` bus.
+pub fn memory_nodes(s: &mut Session) -> Result<Report, CmdError> {
+    use crate::report::centre;
+    let k = &s.kernel;
+    let nodes = k.memory_nodes()?;
+    let mut text = String::new();
+    let mut problems = nodes.problems.clone();
+    let zone_hdr = format!(
+        "ZONE  NAME         SIZE  {}  START_PADDR  START_MAPNR",
+        centre("MEM_MAP", VADDR_W, true)
+    );
+    let ps = k.page_size();
+    for (n, node) in nodes.items.iter().enumerate() {
+        if n > 0 {
+            text.push('\n');
+            text.push_str(&"-".repeat(zone_hdr.len()));
+        }
+        text.push_str(&format!(
+            "{}NODE  {}  {}  {}  {}\n",
+            if n > 0 { "\n\n" } else { "" },
+            centre("SIZE", 8, false),
+            centre("PGLIST_DATA", VADDR_W, false),
+            centre("BOOTMEM_DATA", VADDR_W, false),
+            centre("NODE_ZONES", VADDR_W, false)
+        ));
+        let size = centre(&node.spanned_pages.to_string(), 8, false);
+        let pgdat = centre(&format!("{:x}", node.pgdat), VADDR_W, false);
+        let bdata = match node.bdata {
+            Some(b) => centre(&format!("{b:x}"), VADDR_W, false),
+            None => centre("----", VADDR_W, false),
+        };
+        let first_zone = node.zones.first().map_or(0, |z| z.addr);
+        text.push_str(&format!(
+            " {:>2}   {size}  {pgdat}  {bdata}  {}\n",
+            node.id,
+            centre(&format!("{first_zone:x}"), VADDR_W, false)
+        ));
+        let indent = 12 + size.len() + pgdat.len() + bdata.len();
+        for z in node.zones.iter().skip(1) {
+            text.push_str(&format!("{:indent$}{:x}\n", "", z.addr));
+        }
+        text.push_str(&format!(
+            "{}     START_PADDR    START_MAPNR\n",
+            centre("MEM_MAP", VADDR_W, false)
+        ));
+        text.push_str(&format!(
+            "{}  {}  {}\n",
+            centre(
+                &format!("{:x}", node.mem_map.unwrap_or(u64::MAX)),
+                VADDR_W,
+                false
+            ),
+            centre(
+                &format!("{:x}", node.start_pfn.wrapping_mul(ps)),
+                "   START_PADDR  ".len(),
+                true
+            ),
+            centre(&node.start_pfn.to_string(), "START_MAPNR".len(), true)
+        ));
+        text.push_str(&format!("\n{zone_hdr}\n"));
+        for z in &node.zones {
+            let mapnr = if z.spanned_pages == 0 { 0 } else { z.start_pfn };
+            text.push_str(&format!(
+                " {:>2}   {:<9} {:>7}  {:>VADDR_W$x}  {:>11x}  {:>11}\n",
+                z.index,
+                z.name.as_deref().unwrap_or("(unknown) "),
+                z.spanned_pages,
+                z.mem_map,
+                z.start_pfn.wrapping_mul(ps),
+                mapnr
+            ));
+        }
+    }
+    let sections = match k.mem_sections() {
+        Ok(w) => Some(w),
+        Err(e) => {
+            problems.push(format!("memory sections: {e}"));
+            None
+        }
+    };
+    let mut section_rows = Vec::new();
+    if let Some(w) = &sections {
+        problems.extend(w.problems.iter().cloned());
+        text.push('\n');
+        text.push_str(&"-".repeat(67));
+        text.push_str(&format!(
+            "\n\nNR  {}  {}  {}  {} PFN\n",
+            centre("SECTION", VADDR_W, false),
+            centre("CODED_MEM_MAP", VADDR_W, false),
+            centre("MEM_MAP", VADDR_W, false),
+            "STATE"
+        ));
+        for sec in &w.items {
+            let state = kdive_kernel::sections::SectionBits::letters(sec);
+            text.push_str(&format!(
+                "{:>2}  {}  {}  {}  {} {:<VADDR_W$}\n",
+                sec.nr,
+                centre(&format!("{:x}", sec.addr), VADDR_W, false),
+                centre(&format!("{:x}", sec.coded_mem_map), VADDR_W, true),
+                centre(&format!("{:x}", sec.mem_map), VADDR_W, true),
+                centre(&state, 5, false),
+                sec.pfn
+            ));
+            let mut j = serde_json::to_value(sec).unwrap_or_default();
+            j["state"] = serde_json::json!(state);
+            section_rows.push(j);
+        }
+    }
+    let blocks = if sections.is_some() {
+        match k.memory_blocks() {
+            Ok(b) => b,
+            Err(e) => {
+                problems.push(format!("memory blocks: {e}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    if let Some(w) = &blocks {
+        problems.extend(w.problems.iter().cloned());
+        text.push_str(&memory_block_table(w));
+    }
+    warnings(&mut text, &problems);
+    Ok(Report::new(
+        text,
+        serde_json::json!({
+            "nodes": nodes.items,
+            "sections": section_rows,
+            "memory_blocks": blocks.map(|w| w.blocks),
+            "problems": problems,
+        }),
+    ))
+}
+
+/// The memory-block table of `kmem -n`, with its leading blank line.
+pub fn memory_block_table(w: &kdive_kernel::sections::MemoryBlocks) -> String {
+    use crate::report::centre;
+    let range_hdr = if w.ranged {
+        "PHYSICAL RANGE"
+    } else {
+        "PHYSICAL START"
+    };
+    let mut text = if w.has_nid {
+        format!(
+            "\n{} {}   {}   NODE  {:<7} START_SECTION_NO\n",
+            centre("MEM_BLOCK", VADDR_W, false),
+            centre("NAME", 10, false),
+            centre(range_hdr, PADDR_W * 2 + 2, false),
+            "STATE"
+        )
+    } else {
+        format!(
+            "\n{} {}   {}    {:<7} START_SECTION_NO\n",
+            centre("MEM_BLOCK", VADDR_W, false),
+            centre("NAME", 10, false),
+            centre(range_hdr, PADDR_W * 2, false),
+            "STATE"
+        )
+    };
+    for b in &w.blocks {
+        let range = match b.end_phys {
+            Some(end) => format!("{:>PADDR_W$x} - {end:>PADDR_W$x}", b.start_phys),
+            None => centre(&format!("{:x}", b.start_phys), PADDR_W * 2 + 3, false),
+        };
+        let state = b.state_name.as_deref().unwrap_or("UNKNOWN");
+        match b.nid {
+            Some(nid) => text.push_str(&format!(
+                " {:<VADDR_W$x} {} {range} {}  {state:<7} {:<12}\n",
+                b.addr,
+                centre(&b.name, 12, false),
+                centre(&nid.to_string(), 4, false),
+                b.start_section_nr
+            )),
+            None => text.push_str(&format!(
+                " {:<VADDR_W$x} {} {range}  {state:<7} {:<12}\n",
+                b.addr,
+                centre(&b.name, 10, false),
+                b.start_section_nr
+            )),
+        }
+    }
+    text
+}
+
 /// A size as crash's `kmem -h` shows it: `2MB`, `1GB`, `1.5GB`, `64KB` (one decimal above a
 /// megabyte, dropped when it is `.0`; whole kilobytes below).
 pub fn compact_size(bytes: u64) -> String {
