@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 const AS_LIMIT: &str = "2147483648";
-const COMMANDS: [&str; 34] = [
+const COMMANDS: [&str; 38] = [
     "sys",
     "ps",
     "bt -a",
@@ -34,6 +34,10 @@ const COMMANDS: [&str; 34] = [
     "sig 1",
     "kmem -V",
     "kmem -v",
+    "kmem -o",
+    "kmem -h",
+    "kmem -g",
+    "kmem -n",
     "kmem -z",
     "kmem -f",
     "kmem -S kmalloc-64",

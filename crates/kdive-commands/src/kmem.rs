@@ -1,16 +1,25 @@
 //! `kmem`: the memory summary (`-i`), VM counters (`-V`), vmalloc areas (`-v`), slab caches
-//! (`-s`), what an address is; zones and free lists (`-z`, `-f`, `-F`) in `kmemzones.rs`.
+//! (`-s`), what an address is; zones and free lists (`-z`, `-f`, `-F`) in `kmemzones.rs`;
+//! per-CPU offsets, hugetlb sizes, page flags, nodes and sections (`-o`, `-h`, `-g`,
+//! `-n`) in `kmemviews.rs`.
 
 use crate::{CmdError, Report, Session};
 use kdive_kernel::meminfo::MemInfo;
 
 pub const USAGE: &str =
-    "kmem -i | -V | -v | -z | -f | -F | -s [NAME] | -S[=CPUS] [NAME|ADDRESS] | ADDRESS";
+    "kmem -i | -V | -v | -o | -h | -g [FLAGS...] | -n | -z | -f | -F | -s [NAME] | -S[=CPUS] [NAME|ADDRESS] | ADDRESS";
 
 pub const DETAILS: &str =
     "  -i  memory summary: total, free, used, shared, buffers, cached, slab, huge, swap, commit
   -V  VM zone and node statistics and the summed VM event counters
   -v  busy vmalloc areas: vmap_area, vm_struct, address range, size
+  -o  each CPU's per-CPU offset (__per_cpu_offset[]), CPU 0 to the highest present one
+  -h  hugetlb page sizes (hstates[] with a non-zero order): size, free and total huge pages
+  -g  the page flags of enum pageflags (aliases too) with bit and mask; -g FLAGS (hex) only
+      those set in FLAGS
+  -n  memory nodes with their zones; the present memory sections (SPARSEMEM) with their
+      mem_map and state (P present, M mem_map, O online, E early, D zone device); the
+      memory blocks of the memory bus with range, node, state and first section
   -z  per node and zone: size, present pages, MIN/LOW/HIGH watermarks, the zone's VM_STAT
       counters; empty zones as [unpopulated]
   -f  per zone: size, free pages, mem_map, start; per order and migrate type the
@@ -29,6 +38,10 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
     match args.first().map(String::as_str) {
         Some("-i") if args.len() == 1 => meminfo(s),
         Some("-V") if args.len() == 1 => vm_counters(s),
+        Some("-o") if args.len() == 1 => crate::kmemviews::per_cpu_offsets(s),
+        Some("-h") if args.len() == 1 => crate::kmemviews::hstates(s),
+        Some("-g") => crate::kmemviews::page_flags(s, &args[1..]),
+        Some("-n") if args.len() == 1 => crate::kmemviews::memory_nodes(s),
         Some("-v") if args.len() == 1 => vmalloc_areas(s),
         Some("-z") if args.len() == 1 => crate::kmemzones::zone_stats(s),
         Some("-f") if args.len() == 1 => crate::kmemzones::free_pages(s, false),

@@ -22,6 +22,7 @@ pub mod ipcs;
 pub mod irqcmd;
 pub mod kmem;
 pub mod kmemslab;
+pub mod kmemviews;
 pub mod kmemzones;
 pub mod listcmd;
 pub mod log;

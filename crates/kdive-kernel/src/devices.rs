@@ -278,7 +278,13 @@ impl Kernel {
         if let Ok(p) = self.dev_off("class", "p") {
             return self.read_u64(self.symbol_addr("block_class")?.off(p), "block_class.p");
         }
-        let kset = self.read_u64(self.symbol_addr("class_kset")?, "class_kset")?;
+        self.kset_subsys_private("class_kset", "block")
+    }
+
+    /// The `subsys_private` of the bus or class called `name` in the kset `kset_symbol`
+    /// points to (`bus_kset`, `class_kset`): the member whose kobject has that name.
+    pub(crate) fn kset_subsys_private(&self, kset_symbol: &str, name: &str) -> Result<u64> {
+        let kset = self.read_u64(self.symbol_addr(kset_symbol)?, kset_symbol)?;
         let head = kset.off(self.dev_off("kset", "list")?);
         let entry = self.dev_off("kobject", "entry")?;
         let name_o = self.dev_off("kobject", "name")?;
@@ -288,14 +294,14 @@ impl Kernel {
         for n in walk.nodes {
             let kobj = n.back(entry);
             let np = self.read_u64(kobj.off(name_o), "kobject.name")?;
-            if np != 0 && self.read_cstr(np, 64, "kobject.name")? == "block" {
+            if np != 0 && self.read_cstr(np, 64, "kobject.name")? == name {
                 return Ok(kobj.back(kobj_in_sp));
             }
         }
         Err(crate::Error::Corrupt {
-            what: format!("class_kset {kset:#x}"),
+            what: format!("{kset_symbol} {kset:#x}"),
             detail: format!(
-                "no kobject named \"block\" (the block class's subsys_private){}",
+                "no kobject named \"{name}\" (its subsys_private){}",
                 walk.broken.map(|b| format!("; {b}")).unwrap_or_default()
             ),
         })
