@@ -38,26 +38,8 @@ fn kdive_in(
 
 /// crash 8.0.6's output for `alias NAME` lines, when its binary is in the peers cache.
 fn crash806_aliases(vmlinux: &Path, dump: &Path, names: &[&str]) -> Option<String> {
-    use std::io::Write;
-    let bin = std::env::var_os("HOME")
-        .map(PathBuf::from)?
-        .join(".cache/kdive/peers/crash806");
-    if !bin.is_file() {
-        return None;
-    }
-    let mut c = Command::new(bin)
-        .arg("-s")
-        .arg(vmlinux)
-        .arg(dump)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
     let input: String = names.iter().map(|n| format!("alias {n}\n")).collect();
-    c.stdin.take()?.write_all(input.as_bytes()).ok()?;
-    let out = c.wait_with_output().ok()?;
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    kdive_lab::crash_script(&kdive_lab::crash806_bin()?, vmlinux, dump, &input)
 }
 
 #[test]

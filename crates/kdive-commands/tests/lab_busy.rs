@@ -91,23 +91,6 @@ fn rss_both_ways(s: &mut Session, tids: &[u64]) -> (i64, i64) {
     (exact.max(0) * 4, crash * 4)
 }
 
-/// The rows where two outputs of the same command differ, after checking they have as many rows.
-fn differing_rows<'a>(
-    cap: &Path,
-    c: &str,
-    ours: &'a str,
-    theirs: &'a str,
-) -> Vec<(&'a str, &'a str)> {
-    let (a, b): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
-    assert_eq!(
-        a.len(),
-        b.len(),
-        "{}: {c} rows\n{ours}\n{theirs}",
-        cap.display()
-    );
-    a.into_iter().zip(b).filter(|(x, y)| x != y).collect()
-}
-
 /// `ps`: every row equal, except one whose RSS differs only as crash's per-counter clamping
 /// explains (then %MEM may differ too).
 fn check_ps(cap: &Path, s: &mut Session, ours: &str, theirs: &str) {

@@ -6,8 +6,7 @@
 use kdive_commands::{Outcome, Session};
 use kdive_kernel::{Kernel, OpenOptions};
 use kdive_lab::lab_dir;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
 
 const RELEASE: &str = "6.1.0-56-cloud-amd64";
 const MARK: &str = "@@@kdive@@@";
@@ -37,24 +36,12 @@ fn kdive(s: &mut Session, cmd: &str) -> String {
 }
 
 /// crash's output for each command, or None when crash is not installed.
-fn crash(vmlinux: &PathBuf, dump: &PathBuf, cmds: &[String]) -> Option<Vec<String>> {
+fn crash(vmlinux: &Path, dump: &Path, cmds: &[String]) -> Option<Vec<String>> {
     let mut input = format!("echo {MARK}\n");
     for c in cmds {
         input.push_str(&format!("{c}\necho {MARK}\n"));
     }
-    let mut child = Command::new("crash")
-        .arg("-s")
-        .arg(vmlinux)
-        .arg(dump)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    use std::io::Write;
-    child.stdin.take()?.write_all(input.as_bytes()).ok()?;
-    let out = child.wait_with_output().ok()?;
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = kdive_lab::crash_script(Path::new("crash"), vmlinux, dump, &input)?;
     let parts: Vec<String> = text
         .split(&format!("{MARK}\n"))
         .skip(1)

@@ -46,12 +46,7 @@ impl Kernel {
                 .push(format!("hstates[] has {len} entries: read {HSTATES_MAX}"));
         }
         let name_off = self.layout.offset("hstate", "name")?;
-        let name_len = self
-            .layout
-            .member("hstate", "name")
-            .and_then(|m| m.size)
-            .unwrap_or(32)
-            .min(256) as usize;
+        let name_len = self.layout.name_len("hstate", "name", 32);
         for index in 0..len.min(HSTATES_MAX) {
             let addr = base.elem(index, size);
             match self.hstate(index, addr, name_off, name_len) {

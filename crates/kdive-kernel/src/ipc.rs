@@ -97,20 +97,14 @@ impl Kernel {
         let Some(task) = task else {
             return self.symbol_addr("init_ipc_ns");
         };
-        let nsproxy = self.read_u64(
-            task.off(self.layout.offset("task_struct", "nsproxy")?),
-            "task_struct.nsproxy",
-        )?;
+        let nsproxy = self.read_member_uint(task, "task_struct", "nsproxy")?;
         if nsproxy == 0 {
             return Err(crate::Error::Corrupt {
                 what: format!("task {task:#x}"),
                 detail: "task_struct.nsproxy is NULL (the task is exiting)".into(),
             });
         }
-        self.read_u64(
-            nsproxy.off(self.layout.offset("nsproxy", "ipc_ns")?),
-            "nsproxy.ipc_ns",
-        )
+        self.read_member_uint(nsproxy, "nsproxy", "ipc_ns")
     }
 
     /// The live (not yet deleted) objects of one kind in namespace `ns`, in ID-index order, as
@@ -184,14 +178,8 @@ impl Kernel {
             let shp = perm.addr;
             let field = |m: &str| self.read_member_uint(shp, "shmid_kernel", m);
             let file = field("shm_file")?;
-            let inode = self.read_u64(
-                file.off(self.layout.offset("file", "f_inode")?),
-                "file.f_inode",
-            )?;
-            let mapping = self.read_u64(
-                inode.off(self.layout.offset("inode", "i_mapping")?),
-                "inode.i_mapping",
-            )?;
+            let inode = self.read_member_uint(file, "file", "f_inode")?;
+            let mapping = self.read_member_uint(inode, "inode", "i_mapping")?;
             let nrpages = self.read_member_uint(mapping, "address_space", "nrpages")?;
             let huge_order = self.hugetlbfs_order(file, inode)?;
             let (resident_pages, swapped_pages) = match huge_order {
@@ -222,22 +210,13 @@ impl Kernel {
         let Ok(hugetlbfs_fops) = self.symbol_addr("hugetlbfs_file_operations") else {
             return Ok(None);
         };
-        let f_op = self.read_u64(file.off(self.layout.offset("file", "f_op")?), "file.f_op")?;
+        let f_op = self.read_member_uint(file, "file", "f_op")?;
         if f_op != hugetlbfs_fops {
             return Ok(None);
         }
-        let sb = self.read_u64(
-            inode.off(self.layout.offset("inode", "i_sb")?),
-            "inode.i_sb",
-        )?;
-        let info = self.read_u64(
-            sb.off(self.layout.offset("super_block", "s_fs_info")?),
-            "super_block.s_fs_info",
-        )?;
-        let hstate = self.read_u64(
-            info.off(self.layout.offset("hugetlbfs_sb_info", "hstate")?),
-            "hugetlbfs_sb_info.hstate",
-        )?;
+        let sb = self.read_member_uint(inode, "inode", "i_sb")?;
+        let info = self.read_member_uint(sb, "super_block", "s_fs_info")?;
+        let hstate = self.read_member_uint(info, "hugetlbfs_sb_info", "hstate")?;
         let order = self.read_member_uint(hstate, "hstate", "order")? as u32;
         if order >= 32 {
             return Err(crate::Error::Corrupt {

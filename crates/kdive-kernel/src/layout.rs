@@ -79,6 +79,15 @@ impl Layout {
         store.with_graph(|g| f(g, v.ty))
     }
 
+    /// The length of a `char name[N]` member (`module.name`, `hstate.name`): N from the types,
+    /// else `default`; never more than 256, so a damaged type cannot ask for a huge read.
+    pub fn name_len(&self, sname: &str, member: &str, default: u64) -> usize {
+        self.member(sname, member)
+            .and_then(|m| m.size)
+            .unwrap_or(default)
+            .min(256) as usize
+    }
+
     /// Where `member` (a dotted path through nested and anonymous members) lies in `struct sname`.
     pub fn member(&self, sname: &str, member: &str) -> Option<MemberPlace> {
         let key = (sname.to_string(), member.to_string());

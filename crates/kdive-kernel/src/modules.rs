@@ -37,12 +37,7 @@ impl Kernel {
         let head = self.symbol_addr("modules")?;
         let list_off = self.layout.offset("module", "list")?;
         let name_off = self.layout.offset("module", "name")?;
-        let name_len = self
-            .layout
-            .member("module", "name")
-            .and_then(|m| m.size)
-            .unwrap_or(56)
-            .min(256) as usize;
+        let name_len = self.layout.name_len("module", "name", 56);
         let taints_off = self.layout.offset("module", "taints").ok();
         let mut out = ModuleList::default();
         // 6.4+: struct module_memory mem[MOD_MEM_NUM_TYPES]; before: struct module_layout core_layout.

@@ -124,14 +124,8 @@ impl Kernel {
             return Ok(field("old_block_size")? != 0);
         }
         let Some(file) = file else { return Ok(false) };
-        let inode = self.read_u64(
-            file.off(self.layout.offset("file", "f_inode")?),
-            "file.f_inode",
-        )?;
-        let mode = self.read_u32(
-            inode.off(self.layout.offset("inode", "i_mode")?),
-            "inode.i_mode",
-        )?;
-        Ok(mode as u16 as u32 & 0o170000 == 0o060000)
+        let inode = self.read_member_uint(file, "file", "f_inode")?;
+        let mode = self.read_member_uint(inode, "inode", "i_mode")?;
+        Ok(mode & 0o170000 == 0o060000)
     }
 }

@@ -63,6 +63,33 @@ pub fn manifest(cap: &Path, key: &str) -> Option<String> {
         .find_map(|l| l.strip_prefix(key)?.strip_prefix('=').map(str::to_string))
 }
 
+/// The lab's crash 8.0.6 (Debian trixie's, run through its own loader by the peers cache:
+/// `~/.cache/kdive/peers/crash806`), when installed.
+pub fn crash806_bin() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .map(|h| PathBuf::from(h).join(".cache/kdive/peers/crash806"))
+        .filter(|p| p.is_file())
+}
+
+/// Runs crash (`bin`: a path, or `crash` from PATH) silently on `vmlinux` and `dump` with
+/// `script` on its stdin; its stdout, or None when it cannot be started.
+pub fn crash_script(bin: &Path, vmlinux: &Path, dump: &Path, script: &str) -> Option<String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(bin)
+        .arg("-s")
+        .arg(vmlinux)
+        .arg(dump)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    child.stdin.take()?.write_all(script.as_bytes()).ok()?;
+    let out = child.wait_with_output().ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

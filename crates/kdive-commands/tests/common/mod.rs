@@ -27,26 +27,13 @@ pub fn run(s: &mut Session, line: &str) -> kdive_commands::Report {
 /// crash 8.0.6 (the lab's trixie build), run here on several commands in one session; each
 /// command's output by command. None when it is not installed.
 pub fn crash806(cap: &Path, cmds: &[&str]) -> Option<BTreeMap<String, String>> {
-    let bin = std::env::var_os("HOME")
-        .map(|h| PathBuf::from(h).join(".cache/kdive/peers/crash806"))
-        .filter(|p| p.is_file())?;
+    let bin = kdive_lab::crash806_bin()?;
     let vmlinux = manifest(cap, "vmlinux")?;
-    let mut child = std::process::Command::new(bin)
-        .args(["-s", &vmlinux])
-        .arg(cap.join("vmcore.elf"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .ok()?;
-    use std::io::Write;
     let script: String = cmds
         .iter()
         .map(|c| format!("echo ===kdive=== {c}\n{c}\n"))
         .collect();
-    child.stdin.take()?.write_all(script.as_bytes()).ok()?;
-    let out = child.wait_with_output().ok()?;
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = kdive_lab::crash_script(&bin, vmlinux.as_ref(), &cap.join("vmcore.elf"), &script)?;
     let mut map = BTreeMap::new();
     let mut cur: Option<(String, String)> = None;
     for line in text.lines() {
@@ -109,12 +96,13 @@ pub fn with_crash806(
     compared
 }
 
-/// Asserts two `bt` outputs are equal line for line, except frames named after different
-/// aliases of one function (`__do_sys_pause`/`__x64_sys_pause`, `kdive_race_exit`/
-/// `cleanup_module`): crash names a return address after the alphabetically last symbol at
-/// the function's start, kdive after the function, as the kernel's `kallsyms_lookup()` does.
-/// Each such pair is checked to be at one address (`sym`). Returns how many frames differed so.
-pub fn assert_same_frames(cap: &Path, s: &mut Session, c: &str, ours: &str, theirs: &str) -> usize {
+/// The rows where two outputs of the same command differ, after checking they have as many rows.
+pub fn differing_rows<'a>(
+    cap: &Path,
+    c: &str,
+    ours: &'a str,
+    theirs: &'a str,
+) -> Vec<(&'a str, &'a str)> {
     let (a, b): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
     assert_eq!(
         a.len(),
@@ -122,8 +110,17 @@ pub fn assert_same_frames(cap: &Path, s: &mut Session, c: &str, ours: &str, thei
         "{}: {c} rows\n{ours}\n{theirs}",
         cap.display()
     );
+    a.into_iter().zip(b).filter(|(x, y)| x != y).collect()
+}
+
+/// Asserts two `bt` outputs are equal line for line, except frames named after different
+/// aliases of one function (`__do_sys_pause`/`__x64_sys_pause`, `kdive_race_exit`/
+/// `cleanup_module`): crash names a return address after the alphabetically last symbol at
+/// the function's start, kdive after the function, as the kernel's `kallsyms_lookup()` does.
+/// Each such pair is checked to be at one address (`sym`). Returns how many frames differed so.
+pub fn assert_same_frames(cap: &Path, s: &mut Session, c: &str, ours: &str, theirs: &str) -> usize {
     let mut aliases = 0;
-    for (x, y) in a.iter().zip(&b).filter(|(x, y)| x != y) {
+    for (x, y) in differing_rows(cap, c, ours, theirs) {
         // " #2 [ffffcc0f80437d70] __do_sys_pause+36 at ffffffff8c4ad434 [module]"
         let (xs, ys): (Vec<&str>, Vec<&str>) = (
             x.split_whitespace().collect(),
