@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 const AS_LIMIT: &str = "2147483648";
-const COMMANDS: [&str; 38] = [
+const COMMANDS: [&str; 39] = [
     "sys",
     "ps",
     "bt -a",
@@ -61,6 +61,7 @@ const COMMANDS: [&str; 38] = [
     "foreach bt -s -R schedule",
     "mach -m",
     "mach -c",
+    "vm -p 1",
 ];
 
 struct Outcome {

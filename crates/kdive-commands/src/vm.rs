@@ -1,15 +1,18 @@
-//! `vm [PID|TASK|COMMAND]...`: a task's address space as crash prints it — the `mm_struct`,
-//! its page table, RSS and total size, then every VMA with its range, flags and file.
+//! `vm [-p] [PID|TASK|COMMAND]...`: a task's address space as crash prints it — the
+//! `mm_struct`, its page table, RSS and total size, then every VMA with its range, flags and
+//! file; with `-p` each VMA's pages: physical address, swap area and slot, file offset, or
+//! not mapped.
 
 use crate::context::TaskTable;
 use crate::report::centre;
 use crate::{CmdError, Report, Session};
 use kdive_kernel::taskmem::MmReader;
+use kdive_kernel::usermem::{UserPage, UserSpace};
 use kdive_kernel::vma::Vma;
 use kdive_kernel::Kernel;
 use serde_json::json;
 
-pub const USAGE: &str = "vm [PID|TASK|COMMAND]...";
+pub const USAGE: &str = "vm [-p] [PID|TASK|COMMAND]...";
 
 /// crash's VMA table header.
 pub const VMA_HEADER: &str = "      VMA           START       END     FLAGS FILE";
@@ -27,12 +30,20 @@ pub fn vma_line(v: &Vma) -> String {
 }
 
 pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
-    if let Some(o) = args.iter().find(|a| a.starts_with('-')) {
-        return Err(CmdError::Usage(format!(
-            "vm: option {o} is not supported\n{USAGE}"
-        )));
+    let mut pages = false;
+    let mut names = Vec::new();
+    for a in args {
+        match a.as_str() {
+            "-p" => pages = true,
+            o if o.starts_with('-') => {
+                return Err(CmdError::Usage(format!(
+                    "vm: option {o} is not supported\n{USAGE}"
+                )))
+            }
+            _ => names.push(a.clone()),
+        }
     }
-    let targets = crate::pertask::targets(s, "vm", args)?;
+    let targets = crate::pertask::targets(s, "vm", &names)?;
     let tasks = targets.tasks;
     let table = s.tasks.table(&s.kernel)?;
     let k = &s.kernel;
@@ -42,7 +53,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
     for t in &tasks {
         text.push_str(&table.header_line(t));
         text.push('\n');
-        let (block, j) = address_space(k, &table, reader.as_ref().ok(), t.mm)?;
+        let (block, j) = address_space(k, &table, reader.as_ref().ok(), t.mm, pages)?;
         text.push_str(&block);
         json.push(json!({"pid": t.pid, "task": format!("{:x}", t.addr), "comm": t.comm, "mm": j}));
     }
@@ -55,6 +66,7 @@ fn address_space(
     table: &TaskTable,
     reader: Option<&MmReader>,
     mm: u64,
+    pages: bool,
 ) -> Result<(String, serde_json::Value), CmdError> {
     let mut text = format!(
         "{}  {}  {}  {}\n",
@@ -97,11 +109,22 @@ fn address_space(
         centre(&total, 8, false)
     ));
     let list = k.vmas(mm)?;
-    text.push_str(VMA_HEADER);
-    text.push('\n');
-    for v in &list.vmas {
-        text.push_str(&vma_line(v));
+    let mut page_json = Vec::new();
+    if pages {
+        let space = k.user_space(mm)?;
+        for v in &list.vmas {
+            text.push_str(&format!("{VMA_HEADER}\n{}\n", vma_line(v)));
+            let (block, j) = vma_pages(k, space, v);
+            text.push_str(&block);
+            page_json.push(j);
+        }
+    } else {
+        text.push_str(VMA_HEADER);
         text.push('\n');
+        for v in &list.vmas {
+            text.push_str(&vma_line(v));
+            text.push('\n');
+        }
     }
     let mut problems = list.problems.clone();
     if let Some(Err(e)) = &usage {
@@ -116,9 +139,44 @@ fn address_space(
         "rss_kb": usage.as_ref().and_then(|u| u.as_ref().ok()).map(|u| u.rss * page_kb),
         "total_vm_kb": usage.as_ref().and_then(|u| u.as_ref().ok()).map(|u| u.total_vm * page_kb),
         "vmas": list.vmas,
+        "pages": pages.then_some(page_json),
         "problems": problems,
     });
     Ok((text, j))
+}
+
+/// `vm -p`'s block for one VMA: each page's physical address, or its swap area and slot, or
+/// (in a file mapping) its file and offset, or `(not mapped)` — crash's columns.
+fn vma_pages(k: &Kernel, space: UserSpace, v: &Vma) -> (String, serde_json::Value) {
+    let ps = k.page_size();
+    let mut text = format!("{:<10}  {:<8}\n", "VIRTUAL", "PHYSICAL");
+    let mut rows = Vec::new();
+    let mut va = v.start;
+    while va < v.end {
+        let page = k.user_page(space, va);
+        let what = match page {
+            UserPage::Present(pa) => format!("{pa:>8x}"),
+            UserPage::Swapped { kind, offset } => format!(
+                "SWAP: {}  OFFSET: {offset}",
+                k.swap_device_path(kind)
+                    .unwrap_or_else(|| format!("(swap type {kind})"))
+            ),
+            UserPage::Absent => match &v.file {
+                Some(f) => format!(
+                    "FILE: {f}  OFFSET: {:x}",
+                    v.pgoff.wrapping_mul(ps).wrapping_add(va - v.start)
+                ),
+                None => "(not mapped)".to_string(),
+            },
+        };
+        text.push_str(&format!("{va:<10x}  {what}\n"));
+        rows.push(json!({"virtual": va, "page": page}));
+        va = match va.checked_add(ps) {
+            Some(n) => n,
+            None => break,
+        };
+    }
+    (text, json!({"vma": v.addr, "pages": rows}))
 }
 
 #[cfg(test)]
@@ -134,6 +192,7 @@ mod tests {
             flags: 0x8000071,
             file: Some("/bin/busybox".into()),
             inode: 0,
+            pgoff: 0,
         };
         assert_eq!(
             vma_line(&v),

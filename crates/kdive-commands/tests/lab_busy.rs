@@ -164,6 +164,63 @@ fn check_files(cap: &Path, c: &str, ours: &str, theirs: &str) {
     );
 }
 
+/// `vm -p`: equal but for the MM row's RSS (crash's per-counter clamping; kdive's must equal
+/// its own `ps`, which `check_ps` proves) and, on 6.10+, the swap area crash cannot name
+/// (`SWAP:   OFFSET: 7`; kdive: `SWAP: /dev/vdb  OFFSET: 7`). The swap helper's 16 MiB buffer
+/// must be wholly in swap: 4096 `SWAP:` pages, no more than the guest reported in use.
+fn check_vm_pages(cap: &Path, s: &mut Session, c: &str, ours: &str, theirs: &str, buffer: u64) {
+    let pid: u64 = c.rsplit(' ').next().unwrap().parse().unwrap();
+    for (x, y) in differing_rows(cap, c, ours, theirs) {
+        if let Some(rest) = y.split_once("  SWAP:   OFFSET: ") {
+            assert_eq!(
+                x,
+                format!("{}  SWAP: /dev/vdb  OFFSET: {}", rest.0, rest.1),
+                "{}: {c}",
+                cap.display()
+            );
+            continue;
+        }
+        let (xs, ys): (Vec<&str>, Vec<&str>) = (
+            x.split_whitespace().collect(),
+            y.split_whitespace().collect(),
+        );
+        // MM  PGD  RSS  TOTAL_VM
+        assert!(
+            xs.len() == 4 && ys.len() == 4 && xs[..2] == ys[..2] && xs[3] == ys[3],
+            "{}: {c}: row differs beyond RSS:\n{x}\n{y}",
+            cap.display()
+        );
+        let ps = run(s, &format!("ps {pid}")).text;
+        let rss = ps
+            .lines()
+            .nth(1)
+            .and_then(|l| l.split_whitespace().nth(7))
+            .unwrap();
+        assert_eq!(
+            xs[2],
+            format!("{rss}k"),
+            "{}: {c}: RSS vs ps\n{ps}",
+            cap.display()
+        );
+    }
+    if pid != 1 {
+        let block = ours
+            .split(VMA_HEADER_LINE)
+            .find(|b| b.contains(&format!(" {buffer:x} ")))
+            .unwrap_or_else(|| panic!("{}: no VMA at {buffer:x} in {c}", cap.display()));
+        let swapped = block.matches("  SWAP: /dev/vdb  OFFSET: ").count() as u64;
+        assert_eq!(swapped, (16 << 20) / 4096, "{}: {c}", cap.display());
+        let used_kb: u64 = manifest(cap, "busy_swap_used_kb").unwrap().parse().unwrap();
+        assert!(
+            swapped * 4 <= used_kb,
+            "{}: {swapped} pages, {used_kb} kB",
+            cap.display()
+        );
+    }
+}
+
+const VMA_HEADER_LINE: &str = "      VMA           START       END     FLAGS FILE\n";
+
 /// The numbers of a `kmem -i` line (`SWAP USED  4120  16.1 MB ...`): its PAGES column.
 fn kmem_pages(text: &str, label: &str) -> u64 {
     text.lines()
@@ -300,6 +357,8 @@ fn busy_equals_crash_806() {
         cmds.push(vtop);
         cmds.push(format!("vtop -c {swapper} {buffer:x}"));
         cmds.push(format!("pte {entry:x}"));
+        cmds.push(format!("vm -p {swapper}"));
+        cmds.push("vm -p 1".into());
         cmds.extend(
             std::iter::once(group)
                 .chain(tids.iter().copied())
@@ -337,6 +396,8 @@ fn busy_equals_crash_806() {
                 check_files(cap, c, &ours, &theirs);
             } else if c.starts_with("bt") {
                 assert_same_frames(cap, &mut s, c, &ours, &theirs);
+            } else if c.starts_with("vm -p") {
+                check_vm_pages(cap, &mut s, c, &ours, &theirs, buffer);
             } else if let Some(cut) = theirs.find("cannot determine swap location") {
                 // crash 8.0.6 cannot name the swap area on 6.10+ kernels (swap_info_struct
                 // lost old_block_size) and stops inside the table; kdive names it (`swap`

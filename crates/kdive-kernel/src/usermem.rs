@@ -13,6 +13,17 @@ pub struct UserSpace {
     pub root: u64,
 }
 
+/// Where one user page of an address space is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum UserPage {
+    /// In memory at this physical address.
+    Present(u64),
+    /// Swapped out: the swap area's type number and the slot.
+    Swapped { kind: u64, offset: u64 },
+    /// Neither (never touched, or a file page not in memory).
+    Absent,
+}
+
 /// Most bytes one call reads (a corrupt `arg_end` must not allocate gigabytes).
 pub const MAX_USER_READ: u64 = 16 << 20;
 
@@ -27,6 +38,24 @@ impl Kernel {
             source,
         })?;
         Ok(UserSpace { mm, root })
+    }
+
+    /// Where the page holding user address `va` of `space` is: its page-table walk, and for
+    /// a page that is not present, what its PTE says (a swap entry, or nothing).
+    pub fn user_page(&self, space: UserSpace, va: u64) -> UserPage {
+        let t = self.mem.walk_trace(Some(space.root), va);
+        if let Ok(tr) = &t.result {
+            return UserPage::Present(tr.pa);
+        }
+        // Swap entries live in the last level; an upper-level entry that is not present means
+        // nothing below it was ever mapped.
+        let last = t.steps.last().filter(|s| s.level == "PTE");
+        match last.map(|s| self.mem.decode_entry(s.entry)) {
+            Some(kdive_kspace::EntryMeaning::Swap { kind, offset }) => {
+                UserPage::Swapped { kind, offset }
+            }
+            _ => UserPage::Absent,
+        }
     }
 
     /// Reads user `[start, end)` of `space`, page by page. The error names the first user

@@ -18,6 +18,8 @@ pub struct Vma {
     pub file: Option<String>,
     /// `vm_file->f_path.dentry->d_inode` (0 for anonymous memory).
     pub inode: u64,
+    /// `vm_pgoff`: the file offset of `start`, in pages.
+    pub pgoff: u64,
 }
 
 /// The VMAs of one address space and what could not be read.
@@ -71,6 +73,7 @@ impl Kernel {
                 };
                 Ok(Vma {
                     inode,
+                    pgoff: self.read_member_uint(addr, "vm_area_struct", "vm_pgoff")?,
                     addr,
                     start: read(start, "vm_area_struct.vm_start")?,
                     end: read(end, "vm_area_struct.vm_end")?,
