@@ -62,7 +62,11 @@ for t in "$@"; do
       if [ "$c" -gt "$cov" ]; then cov=$c; last_new=$cpu; fi
       if [ $((cpu - last_new)) -ge $((plateau * 60 * hz)) ]; then
         verdict="flat for ${plateau} min"
+        # A target may catch SIGTERM itself (save_any_dump: `kdive save` installs a handler
+        # that finishes the output cleanly), so SIGKILL follows.
         kill "$pid" 2>/dev/null || true
+        sleep 5
+        kill -9 "$pid" 2>/dev/null || true
       fi
     done
     wait "$pid" || true
