@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 const AS_LIMIT: &str = "2147483648";
-const COMMANDS: [&str; 39] = [
+const COMMANDS: [&str; 40] = [
     "sys",
     "ps",
     "bt -a",
@@ -62,6 +62,7 @@ const COMMANDS: [&str; 39] = [
     "mach -m",
     "mach -c",
     "vm -p 1",
+    "kmem -p 1000000",
 ];
 
 struct Outcome {

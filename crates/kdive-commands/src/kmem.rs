@@ -7,7 +7,7 @@ use crate::{CmdError, Report, Session};
 use kdive_kernel::meminfo::MemInfo;
 
 pub const USAGE: &str =
-    "kmem -i | -V | -v | -o | -h | -g [FLAGS...] | -n | -z | -f | -F | -s [NAME] | -S[=CPUS] [NAME|ADDRESS] | ADDRESS";
+    "kmem -i | -V | -v | -o | -h | -g [FLAGS...] | -n | -p [ADDRESS...] | -z | -f | -F | -s [NAME] | -S[=CPUS] [NAME|ADDRESS] | ADDRESS";
 
 pub const DETAILS: &str =
     "  -i  memory summary: total, free, used, shared, buffers, cached, slab, huge, swap, commit
@@ -17,6 +17,9 @@ pub const DETAILS: &str =
   -h  hugetlb page sizes (hstates[] with a non-zero order): size, free and total huge pages
   -g  the page flags of enum pageflags (aliases too) with bit and mask; -g FLAGS (hex) only
       those set in FLAGS
+  -p  every page descriptor (struct page: physical address, mapping, index, count, flags
+      with the kernel's pageflag_names[]); -p ADDRESS... only those pages (a struct page,
+      kernel virtual or physical address)
   -n  memory nodes with their zones; the present memory sections (SPARSEMEM) with their
       mem_map and state (P present, M mem_map, O online, E early, D zone device); the
       memory blocks of the memory bus with range, node, state and first section
@@ -42,6 +45,7 @@ pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdEr
         Some("-h") if args.len() == 1 => crate::kmemviews::hstates(s),
         Some("-g") => crate::kmemviews::page_flags(s, &args[1..]),
         Some("-n") if args.len() == 1 => crate::kmemviews::memory_nodes(s),
+        Some("-p") => crate::kmemviews::page_descriptors(s, &args[1..]),
         Some("-v") if args.len() == 1 => vmalloc_areas(s),
         Some("-z") if args.len() == 1 => crate::kmemzones::zone_stats(s),
         Some("-f") if args.len() == 1 => crate::kmemzones::free_pages(s, false),

@@ -1,5 +1,6 @@
 //! `kmem` views of memory layout facts: per-CPU offsets (`-o`), hugetlb hstates (`-h`), the
-//! page-flag table (`-g`) and memory nodes, sections and blocks (`-n`), as crash prints them.
+//! page-flag table (`-g`), memory nodes, sections and blocks (`-n`) and the page descriptors
+//! (`-p`), as crash prints them.
 
 use crate::{CmdError, Report, Session};
 use kdive_kernel::pageflags::PageFlag;
@@ -324,6 +325,111 @@ pub fn compact_size(bytes: u64) -> String {
         format!("{}KB", bytes / KB)
     };
     s.replacen(".0", "", 1)
+}
+
+/// crash's `kmem -p` header.
+const PAGE_HEADER: &str = "      PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS\n";
+
+/// `kmem -p [ADDRESS...]`: every page descriptor of every present section, or those of the
+/// named pages (a `struct page`, a kernel virtual address, or a physical address), with the
+/// kernel's own flag names (`pageflag_names[]`).
+pub fn page_descriptors(s: &mut Session, args: &[String]) -> Result<Report, CmdError> {
+    let k = &s.kernel;
+    let names = k.pageflag_names()?;
+    let row_text = |r: &kdive_kernel::pagemap::PageRow| -> String {
+        let Some(f) = r.fields else {
+            // crash's blank columns for a `struct page` the dump does not hold
+            return format!(
+                "{:<16x} {:>8x} {:16} {:8}    (struct page unreadable)\n",
+                r.page, r.phys, "", ""
+            );
+        };
+        let mut flags = format!("{:x}", f.flags);
+        if f.flags != 0 {
+            let set: Vec<&str> = names
+                .iter()
+                .filter(|(mask, _)| f.flags & mask != 0)
+                .map(|(_, n)| n.as_str())
+                .collect();
+            if !set.is_empty() {
+                flags = format!("{flags} {}", set.join(","));
+            }
+        }
+        format!(
+            "{:<16x} {:>8x} {:>16x} {:>8x} {:>2} {flags}\n",
+            r.page, r.phys, f.mapping, f.index, f.count
+        )
+    };
+    let mut text = String::new();
+    let mut rows = Vec::new();
+    if args.is_empty() {
+        text.push_str(PAGE_HEADER);
+        let walk = k.for_each_page(|r| {
+            text.push_str(&row_text(&r));
+            rows.push(r);
+            true
+        })?;
+        for p in &walk.problems {
+            text.push_str(&format!("WARNING: {p}\n"));
+        }
+        return Ok(Report::new(
+            text,
+            serde_json::json!({"columns": PAGE_COLUMNS, "pages": page_rows_json(&rows),
+                "problems": walk.problems}),
+        ));
+    }
+    let ps = k.page_size();
+    let page_size = k.layout.struct_size("page")?.max(1);
+    let vmemmap = k.mem.layout().vmemmap_base.value;
+    let mut errors = Vec::new();
+    for a in args {
+        let v = u64::from_str_radix(a.trim_start_matches("0x"), 16)
+            .map_err(|_| CmdError::Usage(format!("kmem -p: invalid address: {a}")))?;
+        // A `struct page` of a present section, else a kernel virtual address, else physical.
+        let as_page = (v >= vmemmap && (v - vmemmap) % page_size == 0)
+            .then(|| k.page_to_phys(v).ok())
+            .flatten()
+            .filter(|&phys| k.pfn_to_page_sparse(phys / ps).ok().flatten() == Some(v));
+        let phys = match as_page {
+            Some(p) => p,
+            None if v >= 0xffff_8000_0000_0000 => match k.mem.vtop(v) {
+                Ok(p) => p,
+                Err(e) => {
+                    errors.push(format!("kmem -p: {a}: {e}"));
+                    continue;
+                }
+            },
+            None => v,
+        };
+        let pfn = phys / ps;
+        // As crash: an address outside every present section prints nothing.
+        if let Some(page) = k.pfn_to_page_sparse(pfn)? {
+            if text.is_empty() {
+                text.push_str(PAGE_HEADER);
+            }
+            let r = k.page_row(page, pfn * ps);
+            text.push_str(&row_text(&r));
+            rows.push(r);
+        }
+    }
+    Ok(Report::new(
+        text,
+        serde_json::json!({"columns": PAGE_COLUMNS, "pages": page_rows_json(&rows)}),
+    )
+    .with_errors(errors))
+}
+
+/// What each `kmem -p` JSON row holds (null fields: a `struct page` not in the dump).
+const PAGE_COLUMNS: [&str; 6] = ["page", "phys", "mapping", "index", "count", "flags"];
+
+/// Rows as compact arrays: a full listing has one per page of RAM.
+fn page_rows_json(rows: &[kdive_kernel::pagemap::PageRow]) -> serde_json::Value {
+    rows.iter()
+        .map(|r| match r.fields {
+            Some(f) => serde_json::json!([r.page, r.phys, f.mapping, f.index, f.count, f.flags]),
+            None => serde_json::json!([r.page, r.phys, null, null, null, null]),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -285,3 +285,63 @@ fn memory_nodes_equal_crash_806_where_crash_is_right() {
          misreads the memory block state)"
     );
 }
+
+/// `kmem -p`: every page descriptor of every capture, and `kmem -p` of physical addresses
+/// (one beyond RAM: nothing), text for text with crash; then the same page named by its
+/// `struct page` and by its direct-map address gives the same row.
+#[test]
+fn page_descriptors_equal_crash_806() {
+    let Some(lab) = lab_dir() else {
+        eprintln!("note: no lab cache; skipped");
+        return;
+    };
+    let some = "kmem -p 1000 1000000 2000000 3ffff000 40000000";
+    let mut rows = String::new();
+    let compared = with_crash806(
+        &lab,
+        &["kmem -p", some],
+        |_| true,
+        |cap, c, r, theirs| {
+            assert_eq!(r.text, theirs, "{}: {c}", cap.display());
+            if c == "kmem -p" {
+                let n = r.json["pages"].as_array().map(Vec::len).unwrap_or(0);
+                assert_eq!(n + 1, r.text.lines().count(), "{}", cap.display());
+                assert!(n > 1000, "{}: {n} pages", cap.display());
+            } else {
+                rows = r.text.clone();
+            }
+        },
+    );
+    eprintln!("kmem -p compared with crash 8.0.6 on {compared} captures");
+    // The last capture's rows: each page again by its struct page and by its direct-map
+    // address (page_offset_base from `mach`).
+    let Some(cap) = kdive_lab::capture_dirs(&lab)
+        .into_iter()
+        .rfind(|c| c.join("vmcore.elf").is_file() && kdive_lab::manifest(c, "vmlinux").is_some())
+    else {
+        return;
+    };
+    if rows.is_empty() {
+        return;
+    }
+    let mut s = session(&[cap.join("vmcore.elf")]);
+    let base = run(&mut s, "mach")
+        .text
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("KERNEL VIRTUAL BASE: "))
+        .map(|v| u64::from_str_radix(v.trim(), 16).unwrap())
+        .expect("KERNEL VIRTUAL BASE");
+    for row in rows.lines().skip(1) {
+        let w: Vec<&str> = row.split_whitespace().collect();
+        let phys = u64::from_str_radix(w[1], 16).unwrap();
+        for by in [w[0].to_string(), format!("{:x}", base + phys)] {
+            let again = run(&mut s, &format!("kmem -p {by}")).text;
+            assert_eq!(
+                again.lines().nth(1),
+                Some(row),
+                "{}: kmem -p {by}",
+                cap.display()
+            );
+        }
+    }
+}

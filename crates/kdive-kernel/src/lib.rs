@@ -25,6 +25,7 @@ pub mod netdev;
 pub mod open;
 pub mod page;
 pub mod pageflags;
+pub mod pagemap;
 pub mod panic;
 pub mod pci;
 pub mod percpu;

@@ -206,6 +206,11 @@ impl Kernel {
         })
     }
 
+    /// Pages per memory section (`PAGES_PER_SECTION`).
+    pub fn pfns_per_section(&self) -> Result<u64> {
+        Ok(self.section_geometry()?.pfns_per_section)
+    }
+
     /// Every present memory section in number order; a root or section that cannot be read
     /// is named in `problems`.
     pub fn mem_sections(&self) -> Result<Walked<MemSection>> {
