@@ -48,34 +48,32 @@ impl Kernel {
 
     /// The descriptor of the page at `phys` whose `struct page` is at `page`.
     pub fn page_row(&self, page: u64, phys: u64) -> PageRow {
-        let fields = (|| -> Result<PageFields> {
-            let size = self.layout.struct_size("page")?.clamp(8, 4096) as usize;
-            let mut buf = vec![0u8; size];
-            self.read(page, &mut buf, "struct page")?;
-            let field = |m: &str, width: usize| -> Result<u64> {
-                let off = self.layout.offset("page", m)? as usize;
-                let b = buf
-                    .get(off..off + width)
-                    .ok_or_else(|| crate::Error::Corrupt {
-                        what: "struct page".into(),
-                        detail: format!("page.{m} at {off} lies beyond its {size} bytes"),
-                    })?;
-                let mut w = [0u8; 8];
-                w[..width].copy_from_slice(b);
-                Ok(u64::from_le_bytes(w))
-            };
-            Ok(PageFields {
-                mapping: field("mapping", 8)?,
-                index: field("index", 8)?,
-                count: field("_refcount", 4)? as u32 as i32,
-                flags: field("flags", 8)?,
-            })
-        })();
-        PageRow {
-            page,
-            phys,
-            fields: fields.ok(),
+        match PageLayout::of(self) {
+            Ok(l) => self.page_row_in(&l, page, phys),
+            Err(_) => PageRow {
+                page,
+                phys,
+                fields: None,
+            },
         }
+    }
+
+    fn page_row_in(&self, l: &PageLayout, page: u64, phys: u64) -> PageRow {
+        let mut buf = vec![0u8; l.size];
+        let fields = self.read(page, &mut buf, "struct page").ok().map(|()| {
+            let field = |off: usize, width: usize| {
+                let mut w = [0u8; 8];
+                w[..width].copy_from_slice(&buf[off..off + width]);
+                u64::from_le_bytes(w)
+            };
+            PageFields {
+                mapping: field(l.mapping, 8),
+                index: field(l.index, 8),
+                count: field(l.refcount, 4) as u32 as i32,
+                flags: field(l.flags, 8),
+            }
+        });
+        PageRow { page, phys, fields }
     }
 
     /// Every page of every present section with a mem_map, in pfn order, handed to `each`
@@ -83,7 +81,8 @@ impl Kernel {
     pub fn for_each_page(&self, mut each: impl FnMut(PageRow) -> bool) -> Result<Walked<()>> {
         let sections = self.mem_sections()?;
         let per_section = self.pfns_per_section()?;
-        let page_size = self.layout.struct_size("page")?;
+        let layout = PageLayout::of(self)?;
+        let page_size = layout.size as u64;
         let ps = self.page_size();
         let out = Walked {
             items: Vec::new(),
@@ -91,12 +90,44 @@ impl Kernel {
         };
         for s in sections.items.iter().filter(|s| s.has_mem_map) {
             for i in 0..per_section {
-                let row = self.page_row(s.mem_map.elem(i, page_size), (s.pfn + i) * ps);
+                let row = self.page_row_in(&layout, s.mem_map.elem(i, page_size), (s.pfn + i) * ps);
                 if !each(row) {
                     return Ok(out);
                 }
             }
         }
         Ok(out)
+    }
+}
+
+/// Where `kmem -p`'s fields lie in `struct page`, looked up once for a whole listing.
+struct PageLayout {
+    size: usize,
+    mapping: usize,
+    index: usize,
+    refcount: usize,
+    flags: usize,
+}
+
+impl PageLayout {
+    fn of(k: &Kernel) -> Result<PageLayout> {
+        let size = k.layout.struct_size("page")?.clamp(8, 4096) as usize;
+        let at = |m: &str, width: usize| -> Result<usize> {
+            let off = k.layout.offset("page", m)? as usize;
+            if off + width > size {
+                return Err(crate::Error::Corrupt {
+                    what: "struct page".into(),
+                    detail: format!("page.{m} at {off} lies beyond its {size} bytes"),
+                });
+            }
+            Ok(off)
+        };
+        Ok(PageLayout {
+            size,
+            mapping: at("mapping", 8)?,
+            index: at("index", 8)?,
+            refcount: at("_refcount", 4)?,
+            flags: at("flags", 8)?,
+        })
     }
 }
