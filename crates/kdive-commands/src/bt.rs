@@ -214,10 +214,7 @@ pub fn render_tasks(
         }
         match ctx.task_trace(k, task) {
             Ok(tt) => {
-                let (t, j) = match flags.text_symbols {
-                    Some(all) => crate::bttext::render(k, ctx, &tt, all),
-                    None => render(k, ctx, &tt, flags),
-                };
+                let (t, j) = render_trace(k, ctx, &tt, flags);
                 text.push_str(&t);
                 json.push(j);
             }
@@ -354,6 +351,19 @@ pub(crate) fn pid_comm(k: &Kernel, task: u64) -> (i32, String) {
     k.read_task(task)
         .map(|t| (t.pid, t.comm))
         .unwrap_or((-1, String::new()))
+}
+
+/// One task's trace as `flags` ask: its text symbols (`-t`/`-T`) or its frames.
+pub fn render_trace(
+    k: &Kernel,
+    ctx: &StackContext,
+    tt: &TaskTrace,
+    flags: BtFlags,
+) -> (String, Value) {
+    match flags.text_symbols {
+        Some(all) => crate::bttext::render(k, ctx, tt, all),
+        None => render(k, ctx, tt, flags),
+    }
 }
 
 /// One task's trace in crash's layout, and as JSON.

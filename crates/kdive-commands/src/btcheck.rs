@@ -2,7 +2,7 @@
 //! `-g` (every thread of the named tasks' thread groups) and `-R REF` (only the traces that
 //! refer to a function or value).
 
-use crate::bt::{render, BtFlags, Reference};
+use crate::bt::{render_trace, BtFlags, Reference};
 use crate::{CmdError, Report, Session};
 use kdive_kernel::stack::StackContext;
 use kdive_kernel::{AddrExt, Kernel};
@@ -104,10 +104,7 @@ pub fn render_referring(
         if !reference.found_in(k, ctx, &tt) {
             continue;
         }
-        let (t, j) = match flags.text_symbols {
-            Some(all) => crate::bttext::render(k, ctx, &tt, all),
-            None => render(k, ctx, &tt, flags),
-        };
+        let (t, j) = render_trace(k, ctx, &tt, flags);
         text.push_str(&t);
         text.push('\n');
         shown.push(j);
