@@ -169,8 +169,8 @@ impl StackContext {
             unwinder.methods.frame_pointer = false;
         }
         let (modules, module_symbols, tables) = read_modules(k, Some(format));
-        for t in tables {
-            unwinder.add_module_orc(t);
+        for (text, t) in tables {
+            unwinder.add_module_orc_for_text(text, t);
         }
         if !modules.is_empty() {
             sources.push(format!("ORC: {} modules from memory", modules.len()));
@@ -501,10 +501,13 @@ pub fn module_symbol_table(k: &Kernel) -> SymbolTable {
 
 /// Every module on the `modules` list: name, core text, ORC table (when `format` is given)
 /// and symbols.
+/// A module's ORC table and its current core text `[lo, hi)`.
+type ModuleOrc = ((u64, u64), OrcTable);
+
 fn read_modules(
     k: &Kernel,
     format: Option<OrcFormat>,
-) -> (Vec<ModuleText>, SymbolTable, Vec<OrcTable>) {
+) -> (Vec<ModuleText>, SymbolTable, Vec<ModuleOrc>) {
     let mut mods = Vec::new();
     let mut syms = Vec::new();
     let mut tables = Vec::new();
@@ -525,7 +528,7 @@ fn read_modules(
         let mut orc_entries = 0;
         if let Some(t) = format.and_then(|f| module_orc(k, m, &name, f)) {
             orc_entries = t.len();
-            tables.push(t);
+            tables.push((text, t));
         }
         module_symbols(k, m, &name, &mut syms);
         mods.push(ModuleText {

@@ -55,6 +55,11 @@ pub struct Unwinder {
     kernel_orc: Option<OrcTable>,
     /// Module tables sorted by first ip.
     module_orc: Vec<OrcTable>,
+    /// Each module's current core text, and the index of its table in `module_orc`: a
+    /// module's table also holds entries for its freed init text, whose addresses a module
+    /// loaded later may reuse, so an address is looked up in the table of the module whose
+    /// text holds it first (as the kernel's `__module_address` does).
+    module_text: Vec<(u64, u64, usize)>,
     cfi: Option<CfiTable>,
     pt_regs: PtRegsLayout,
     pub max_frames: usize,
@@ -66,6 +71,7 @@ impl Unwinder {
         Unwinder {
             kernel_orc: None,
             module_orc: Vec::new(),
+            module_text: Vec::new(),
             cfi: None,
             pt_regs,
             max_frames: MAX_FRAMES,
@@ -80,6 +86,21 @@ impl Unwinder {
             .module_orc
             .partition_point(|m| m.range().0 <= t.range().0);
         self.module_orc.insert(at, t);
+        for e in &mut self.module_text {
+            if e.2 >= at {
+                e.2 += 1;
+            }
+        }
+    }
+    /// A module's table with the range `[lo, hi)` of the module's current core text.
+    pub fn add_module_orc_for_text(&mut self, text: (u64, u64), t: OrcTable) {
+        let at = self
+            .module_orc
+            .partition_point(|m| m.range().0 <= t.range().0);
+        self.add_module_orc(t);
+        if text.0 < text.1 {
+            self.module_text.push((text.0, text.1, at));
+        }
     }
     pub fn set_cfi(&mut self, t: CfiTable) {
         self.cfi = Some(t);
@@ -99,6 +120,13 @@ impl Unwinder {
 
     /// The ORC entry for `addr`, from the module that covers it or the kernel.
     pub fn orc_find(&self, addr: u64) -> Option<OrcEntry> {
+        if let Some((_, _, i)) = self
+            .module_text
+            .iter()
+            .find(|(lo, hi, _)| addr >= *lo && addr < *hi)
+        {
+            return self.module_orc.get(*i).and_then(|m| m.find(addr));
+        }
         let i = self.module_orc.partition_point(|m| m.range().0 <= addr);
         if let Some(m) = i.checked_sub(1).map(|i| &self.module_orc[i]) {
             if addr <= m.range().1 {

@@ -218,3 +218,43 @@ fn kernel_thread_zero_regs_end_cleanly() {
     assert_eq!(t.stop, None);
     assert_eq!(t.frames.len(), 1);
 }
+
+/// A V2 table with entries at the given addresses (ascending), the last one a terminator.
+fn table_with(ips: &[(u64, Vec<u8>)]) -> OrcTable {
+    let base = TEXT - 0x100000;
+    let mut ipb = Vec::new();
+    let mut eb = Vec::new();
+    for (i, (ip, e)) in ips.iter().enumerate() {
+        let here = base + 4 * i as u64;
+        ipb.extend(((*ip as i64 - here as i64) as i32).to_le_bytes());
+        eb.extend(e);
+    }
+    OrcTable::parse("module", base, &ipb, &eb, OrcFormat::V2).unwrap()
+}
+
+#[test]
+fn module_text_picks_the_table_over_stale_init_entries() {
+    // Module B's text is [TEXT, TEXT+0x1000). Module A, loaded before, had its init text
+    // where B now lies (freed, then reused): A's table still holds an UNDEFINED entry for
+    // TEXT+0x200, and its range starts after B's. The kernel looks B's address up in B's
+    // table (`__module_address`), so must kdive.
+    let b = table_with(&[
+        (TEXT, entry(SP, 8, 0, 0, CALL)),
+        (TEXT + 0x1000, entry(0, 0, 0, 0, 0)),
+    ]);
+    let a = table_with(&[
+        (TEXT + 0x200, entry(0, 0, 0, 0, 0)),
+        (TEXT + 0x8000, entry(SP, 16, 0, 0, CALL)),
+        (TEXT + 0x9000, entry(0, 0, 0, 0, 0)),
+    ]);
+    let mut u = Unwinder::new(PtRegsLayout::abi());
+    u.add_module_orc_for_text((TEXT, TEXT + 0x1000), b.clone());
+    u.add_module_orc_for_text((TEXT + 0x8000, TEXT + 0x9000), a.clone());
+    assert_eq!(u.orc_find(TEXT + 0x300).map(|e| e.sp_offset), Some(8));
+    assert_eq!(u.orc_find(TEXT + 0x8100).map(|e| e.sp_offset), Some(16));
+    // Without the text ranges, A's stale entry wins.
+    let mut old = Unwinder::new(PtRegsLayout::abi());
+    old.add_module_orc(b);
+    old.add_module_orc(a);
+    assert_ne!(old.orc_find(TEXT + 0x300).map(|e| e.sp_offset), Some(8));
+}
