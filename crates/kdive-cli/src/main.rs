@@ -36,13 +36,24 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    // `kdive save ...` has its own parser (crates/kdive-save).
+    // `kdive save ...` has its own parser (crates/kdive-save); `kdive triage ...` runs the
+    // `triage` command over the files given.
     let mut raw = std::env::args_os().skip(1);
     if raw.next().is_some_and(|a| a == "save") {
         let code = kdive_save::main(raw.collect());
         return ExitCode::from(code.clamp(0, 255) as u8);
     }
-    let args = Args::parse();
+    // `kdive triage FILES... [--json]`: the root-cause report alone, no startup files.
+    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let triage = argv.get(1).is_some_and(|a| a == "triage");
+    if triage {
+        argv.remove(1);
+    }
+    let mut args = Args::parse_from(argv);
+    if triage {
+        args.commands = vec!["triage".into()];
+        args.no_kdiverc = true;
+    }
     let kernel = match Kernel::open(&OpenOptions {
         files: args.files.clone(),
     }) {

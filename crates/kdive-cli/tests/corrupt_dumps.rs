@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 const AS_LIMIT: &str = "2147483648";
-const COMMANDS: [&str; 40] = [
+const COMMANDS: [&str; 41] = [
     "sys",
     "ps",
     "bt -a",
@@ -63,6 +63,8 @@ const COMMANDS: [&str; 40] = [
     "mach -c",
     "vm -p 1",
     "kmem -p 1000000",
+    // The root-cause report: the log's fault report, code, DWARF, every task's stack.
+    "triage",
 ];
 
 struct Outcome {

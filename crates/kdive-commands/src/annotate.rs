@@ -106,15 +106,24 @@ impl<'a> Annotator<'a> {
     }
 
     pub fn annotate(&mut self, i: &Insn) -> Annotation {
+        let (vars, access) = self.variables_and_access(i);
+        Annotation {
+            access: access.map(|a| a.to_string()),
+            vars,
+        }
+    }
+
+    /// The variables live at `i` and what its memory operand reaches through one of them.
+    pub fn variables_and_access(&mut self, i: &Insn) -> (Vec<Local>, Option<AccessExpr>) {
         let Some((dw, a)) = self.dwarf_for(i.addr) else {
-            return Annotation::default();
+            return (Vec::new(), None);
         };
         let reuse = matches!(&self.cur, Some((d, f)) if Arc::ptr_eq(d, &dw) && f.contains(a));
         if !reuse {
             self.cur = dw.function_locals(a).map(|f| (dw.clone(), f));
         }
         let Some((_, f)) = &self.cur else {
-            return Annotation::default();
+            return (Vec::new(), None);
         };
         let mut vars = f.at(a);
         if vars.iter().any(|v| matches!(v.loc, Loc::Cfa(_))) {
@@ -129,7 +138,7 @@ impl<'a> Annotator<'a> {
             }
         }
         let access = i.mem.and_then(|m| access(&dw, &vars, &m));
-        Annotation { access, vars }
+        (vars, access)
     }
 }
 
@@ -145,10 +154,35 @@ fn signed_hex(v: i64) -> String {
     }
 }
 
+/// What a memory operand reaches, in C terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessExpr {
+    /// `np->txq`, `&priv->hw`, `*(x+0x10)`.
+    pub text: String,
+    /// How the variable was found: `np in rax`, `hw = rdi+0x8`.
+    pub how: String,
+    /// The variable the expression starts from.
+    pub var: Local,
+    /// The variable's pointee type (`struct kdive_race_napi`) when it is a pointer.
+    pub pointee: Option<String>,
+}
+
+impl std::fmt::Display for AccessExpr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.text, self.how)
+    }
+}
+
 /// What memory operand `m` reaches through a variable, if its base register holds one.
-fn access(dw: &DwarfInfo, vars: &[Local], m: &MemRef) -> Option<String> {
+pub fn access(dw: &DwarfInfo, vars: &[Local], m: &MemRef) -> Option<AccessExpr> {
     let base = m.base?;
     let amp = if m.lea { "&" } else { "" };
+    let expr = |text: String, how: String, var: &Local, pointee: Option<String>| AccessExpr {
+        text,
+        how,
+        var: var.clone(),
+        pointee,
+    };
     // The variable itself, in a stack slot addressed the same way, or a member of it.
     if m.index.is_none() {
         if let Some(v) = vars.iter().find(|v| {
@@ -158,10 +192,20 @@ fn access(dw: &DwarfInfo, vars: &[Local], m: &MemRef) -> Option<String> {
                     off: m.disp,
                 }
         }) {
-            return Some(format!("{amp}{} (in {})", v.name, v.loc));
+            return Some(expr(
+                format!("{amp}{}", v.name),
+                format!("in {}", v.loc),
+                v,
+                None,
+            ));
         }
-        if let Some(s) = stack_member(dw, vars, base, m.disp) {
-            return Some(format!("{amp}{s}"));
+        if let Some((text, v)) = stack_member(dw, vars, base, m.disp) {
+            return Some(expr(
+                format!("{amp}{text}"),
+                format!("{} in {}", v.name, v.loc),
+                v,
+                None,
+            ));
         }
     }
     // A pointer in the base register, else a value computed from it (`hw = rdi+0x8`).
@@ -185,55 +229,57 @@ fn access(dw: &DwarfInfo, vars: &[Local], m: &MemRef) -> Option<String> {
             .find(|v| v.loc == Loc::Reg(ix))
             .map_or_else(|| reg(ix), |v| v.name.clone())
     });
-    let mut text = match (u64::try_from(disp), v.type_die) {
-        (Ok(d), Some(t)) => match dw.pointee_member(t, d) {
-            Some(p) if p.pointee_is_composite => {
-                if p.steps.is_empty() {
-                    format!("{}->???", v.name)
-                } else {
-                    let mut s = member_text(&v.name, &p.steps, "->", index_var.as_deref(), m.scale)
-                        .unwrap_or_default();
-                    if p.rest != 0 {
-                        s.push_str(&format!(" +{:#x}", p.rest));
-                    }
-                    s
-                }
+    let path = match (u64::try_from(disp), v.type_die) {
+        (Ok(d), Some(t)) => dw.pointee_member(t, d).map(|p| (d, p)),
+        _ => None,
+    };
+    let Some((d, p)) = path else {
+        // Not a pointer (an address held in an integer), or no type to tell.
+        return Some(expr(raw(v, disp, &index_var, m), how, v, None));
+    };
+    let pointee = p.pointee_name.clone();
+    let mut text = if p.pointee_is_composite {
+        if p.steps.is_empty() {
+            format!("{}->???", v.name)
+        } else {
+            let mut s = member_text(&v.name, &p.steps, "->", index_var.as_deref(), m.scale)
+                .unwrap_or_default();
+            if p.rest != 0 {
+                s.push_str(&format!(" +{:#x}", p.rest));
             }
-            Some(p) => {
-                // A pointer to a scalar (or void): *p, p[N].
-                let idx = match (&index_var, p.pointee_size) {
-                    (Some(iv), Some(sz)) if u64::from(m.scale) == sz && d % sz == 0 => {
-                        Some(if d == 0 {
-                            iv.clone()
-                        } else {
-                            format!("{iv}+{}", d / sz)
-                        })
-                    }
-                    (None, Some(sz)) if sz > 0 && d % sz == 0 && d > 0 => {
-                        Some((d / sz).to_string())
-                    }
-                    (None, _) if d == 0 => None,
-                    _ => return Some(format!("{amp}{}->??? ({how})", v.name)),
-                };
-                match idx {
-                    Some(ix) => format!("{}[{ix}]", v.name),
-                    None => format!("*{}", v.name),
-                }
-            }
-            // Not a pointer: an address held in an integer.
-            None => return Some(format!("{} ({how})", raw(v, disp, &index_var, m))),
-        },
-        _ => return Some(format!("{} ({how})", raw(v, disp, &index_var, m))),
+            s
+        }
+    } else {
+        // A pointer to a scalar (or void): *p, p[N].
+        let idx = match (&index_var, p.pointee_size) {
+            (Some(iv), Some(sz)) if u64::from(m.scale) == sz && d % sz == 0 => Some(if d == 0 {
+                iv.clone()
+            } else {
+                format!("{iv}+{}", d / sz)
+            }),
+            (None, Some(sz)) if sz > 0 && d % sz == 0 && d > 0 => Some((d / sz).to_string()),
+            (None, _) if d == 0 => None,
+            _ => return Some(expr(format!("{amp}{}->???", v.name), how, v, pointee)),
+        };
+        match idx {
+            Some(ix) => format!("{}[{ix}]", v.name),
+            None => format!("*{}", v.name),
+        }
     };
     if m.lea {
         text = format!("&{text}");
     }
-    Some(format!("{text} ({how})"))
+    Some(expr(text, how, v, pointee))
 }
 
 /// A member of a struct variable held in a stack slot at `reg + off` that `base + disp`
 /// lands inside: `timer.entry.pprev (timer in [rsp])`.
-fn stack_member(dw: &DwarfInfo, vars: &[Local], base: u16, disp: i64) -> Option<String> {
+fn stack_member<'v>(
+    dw: &DwarfInfo,
+    vars: &'v [Local],
+    base: u16,
+    disp: i64,
+) -> Option<(String, &'v Local)> {
     for v in vars {
         let (Loc::Mem { reg, off }, Some(t)) = (v.loc, v.type_die) else {
             continue;
@@ -256,7 +302,7 @@ fn stack_member(dw: &DwarfInfo, vars: &[Local], base: u16, disp: i64) -> Option<
             } else {
                 String::new()
             };
-            return Some(format!("{path}{rest} ({} in {})", v.name, v.loc));
+            return Some((format!("{path}{rest}"), v));
         }
     }
     None

@@ -5,7 +5,8 @@
 
 use crate::Session;
 use iced_x86::{
-    Decoder, DecoderOptions, Formatter, GasFormatter, Instruction, Mnemonic, OpKind, Register,
+    Decoder, DecoderOptions, Formatter, GasFormatter, Instruction, InstructionInfoFactory,
+    Mnemonic, OpKind, Register,
 };
 use kdive_kernel::Kernel;
 
@@ -21,6 +22,83 @@ pub struct Insn {
     pub is_nop5: bool,
     /// The memory operand, when the instruction has one addressed by registers.
     pub mem: Option<MemRef>,
+    /// What the instruction does beyond its text: registers and memory it writes, where it
+    /// branches.
+    pub effects: Effects,
+}
+
+/// An instruction's effects, as far as following a value backwards needs them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Effects {
+    /// Bit N set: the instruction writes (part of) DWARF register N (0 rax .. 15 r15).
+    pub writes: u32,
+    /// It writes its memory operand.
+    pub writes_memory: bool,
+    /// For a store (`mov SRC,MEM`): the value stored, an immediate or a register.
+    pub stored: Option<Stored>,
+    /// A direct jump's or call's target.
+    pub branch_target: Option<u64>,
+    pub is_call: bool,
+}
+
+/// The source operand of a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    Immediate(u64),
+    /// DWARF register number.
+    Register(u16),
+}
+
+impl Effects {
+    pub fn writes_reg(&self, r: u16) -> bool {
+        r < 32 && self.writes & (1 << r) != 0
+    }
+}
+
+fn effects(ins: &Instruction, info: &mut InstructionInfoFactory) -> Effects {
+    use iced_x86::OpAccess;
+    if ins.is_invalid() {
+        return Effects::default();
+    }
+    let written = |a: OpAccess| {
+        matches!(
+            a,
+            OpAccess::Write | OpAccess::CondWrite | OpAccess::ReadWrite | OpAccess::ReadCondWrite
+        )
+    };
+    let i = info.info(ins);
+    let mut writes = 0u32;
+    for u in i.used_registers() {
+        if written(u.access()) {
+            if let Some(n) = dwarf_reg(u.register().full_register()) {
+                writes |= 1 << n;
+            }
+        }
+    }
+    let writes_memory = i.used_memory().iter().any(|m| written(m.access()));
+    let stored = (writes_memory && ins.mnemonic() == Mnemonic::Mov && ins.op_count() == 2)
+        .then(|| match ins.op1_kind() {
+            OpKind::Register => dwarf_reg(ins.op1_register().full_register()).map(Stored::Register),
+            OpKind::Immediate8
+            | OpKind::Immediate16
+            | OpKind::Immediate32
+            | OpKind::Immediate32to64
+            | OpKind::Immediate64 => Some(Stored::Immediate(ins.immediate(1))),
+            _ => None,
+        })
+        .flatten();
+    let branch_target = matches!(
+        ins.op0_kind(),
+        OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64
+    )
+    .then(|| ins.near_branch_target());
+    Effects {
+        writes,
+        writes_memory,
+        stored,
+        branch_target,
+        is_call: ins.mnemonic() == Mnemonic::Call,
+    }
 }
 
 /// A `disp(base,index,scale)` memory operand; registers as DWARF numbers (0 rax .. 15 r15).
@@ -104,6 +182,7 @@ pub fn decode(bytes: &[u8], start: u64, sym: &dyn Fn(u64) -> Option<String>) -> 
         o.set_always_show_scale(true);
     }
     let mut out = Vec::new();
+    let mut info = InstructionInfoFactory::new();
     let mut ins = Instruction::default();
     while dec.can_decode() {
         let off = (dec.ip() - start) as usize;
@@ -124,6 +203,7 @@ pub fn decode(bytes: &[u8], start: u64, sym: &dyn Fn(u64) -> Option<String>) -> 
             text,
             is_nop5: raw == [0x0f, 0x1f, 0x44, 0x00, 0x00],
             mem: mem_ref(&ins),
+            effects: effects(&ins, &mut info),
         });
     }
     out

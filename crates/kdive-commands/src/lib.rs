@@ -52,6 +52,7 @@ pub mod sys;
 pub mod task;
 pub mod timer;
 pub mod treecmd;
+pub mod triage;
 pub mod vfscmd;
 pub mod vm;
 pub mod vtop;

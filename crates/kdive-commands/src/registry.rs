@@ -26,6 +26,12 @@ pub static COMMANDS: &[Command] = &[
         run: crate::alias::run,
     },
     Command {
+        name: "triage",
+        summary: "the crash's root cause: fault, faulting C expression, bad pointer, its origin, who wrote it",
+        usage: crate::triage::USAGE,
+        run: crate::triage::run,
+    },
+    Command {
         name: "sys",
         summary: "system data: kernel, dump, CPUs, date, uptime, panic",
         usage: "sys",

@@ -22,6 +22,7 @@ pub mod memory;
 pub mod moddebug;
 pub mod modules;
 pub mod netdev;
+pub mod oops;
 pub mod open;
 pub mod page;
 pub mod pageflags;

@@ -179,6 +179,9 @@ pub struct MemberPath {
     pub pointee_is_composite: bool,
     /// Byte size of the pointee type.
     pub pointee_size: Option<u64>,
+    /// The pointee type's name: `struct kdive_race_priv`, `union foo`, `int`; None when it
+    /// has none (an anonymous struct, a pointer).
+    pub pointee_name: Option<String>,
 }
 
 const DW_TAG_ARRAY: u16 = 0x01;
@@ -599,11 +602,17 @@ fn path_in(units: &mut Units<'_>, ty: u64, offset: u64) -> Option<MemberPath> {
     if composite {
         descend(units, target, offset, &mut steps, &mut rest, 0);
     }
+    let pointee_name = t.name.clone().map(|n| match t.tag {
+        DW_TAG_STRUCTURE => format!("struct {n}"),
+        DW_TAG_UNION => format!("union {n}"),
+        _ => n,
+    });
     Some(MemberPath {
         steps,
         rest,
         pointee_is_composite: composite,
         pointee_size: size,
+        pointee_name,
     })
 }
 

@@ -102,6 +102,20 @@ impl PtRegs {
     pub fn ss(&self) -> u64 {
         self.vals[SS]
     }
+    /// The value of DWARF register `n` (x86_64 numbering: 0 rax, 1 rdx, 2 rcx, 3 rbx, 4 rsi,
+    /// 5 rdi, 6 rbp, 7 rsp, 8-15 r8-r15, 16 rip); None for other numbers, and for all but
+    /// rsp and rip in a partial frame.
+    pub fn dwarf(&self, n: u16) -> Option<u64> {
+        const BY_DWARF: [&str; 17] = [
+            "ax", "dx", "cx", "bx", "si", "di", "bp", "sp", "r8", "r9", "r10", "r11", "r12", "r13",
+            "r14", "r15", "ip",
+        ];
+        let m = *BY_DWARF.get(usize::from(n))?;
+        if self.partial && m != "sp" && m != "ip" {
+            return None;
+        }
+        Some(self.get(m))
+    }
     /// Saved in user mode (RPL 3 in `cs`).
     pub fn user_mode(&self) -> bool {
         self.cs() & 3 == 3
