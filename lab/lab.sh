@@ -5,7 +5,7 @@
 #                                          --peers: also the peer outputs of captures that lack them
 #                                          --scale: also the opt-in 6.1 `scale` capture (3000 tasks)
 #   lab/lab.sh build [--kernel 6.1|6.12|all] [--scenario NAME|all]   force (re)build (all: not scale)
-#                                          NAME: sysrq module-race hung busy stack-end scale
+#                                          NAME: sysrq module-race hung busy stack-end uaf scale
 #   lab/lab.sh path KERNEL SCENARIO        print a capture's directory (KERNEL: 6.1, 6.12 or a release)
 #   lab/lab.sh list                        every dump file with its format
 #   lab/lab.sh peers                       install crash/drgn and write their outputs into each capture
@@ -26,7 +26,7 @@ PEERS=$KDIVE_CACHE/peers
 LOGS=$LAB/log
 
 ALL_SERIES=(6.1 6.12)
-ALL_SCENARIOS=(sysrq module-race hung busy stack-end)
+ALL_SCENARIOS=(sysrq module-race hung busy stack-end uaf)
 # Opt-in scenarios: never built by a plain `ensure` or `build --scenario all`.
 # scale: 2 GiB guest with SCALE_TASKS sleeping processes (issue 5's foreach-bt benchmark); only
 # kdump-zlib-d31 is derived, no QEMU dumps, no peers.
@@ -36,6 +36,8 @@ OPT_SCENARIOS=(scale)
 BUSY_SWAP_KB=16384
 # stack-end: a shell's stack-end canary smashed by the test module, then the scheduler's
 # stack-end check panics; dmesg.txt and kdump-zlib-d31 only, no QEMU dumps/peers (like busy).
+# uaf: module-race's reset/remove race as a use after free (napis freed, qnapi[] left dangling),
+# slub_debug=FZPU on the crashing kernel: the kworker faults on the 0x6b poison; files as stack-end.
 SCALE_SERIES=(6.1)
 SCALE_TASKS=${KDIVE_LAB_SCALE_TASKS:-3000}
 GUEST_MEM_MB=1024
@@ -375,6 +377,7 @@ panic_pattern() { # SCENARIO -> text that the dump's own log must hold
 	module-race) echo 'BUG: kernel NULL pointer dereference' ;;
 	hung) echo 'Kernel panic - not syncing: hung_task: blocked tasks' ;;
 	stack-end) echo 'Kernel panic - not syncing: corrupted stack end detected inside scheduler' ;;
+	uaf) echo 'general protection fault, probably for non-canonical address 0x6b6b6b6b6b6b' ;;
 	esac
 }
 
@@ -388,6 +391,8 @@ run_kdump() {
 	raw=$out/vmcore.raw
 	local disks=(-drive "file=$raw,format=raw,if=virtio,cache=unsafe")
 	[ "$scn" = scale ] && extra=" kdive.tasks=$SCALE_TASKS"
+	# uaf: poison freed objects (0x6b) and record every object's alloc/free call sites
+	if [ "$scn" = uaf ]; then extra+=" slub_debug=FZPU"; fi
 	rm -f "$raw" "$out/vmcore.elf"
 	truncate -s $((GUEST_MEM_MB + 128))M "$raw"
 	if [ "$scn" = busy ]; then
@@ -472,16 +477,16 @@ mdf() {
 }
 
 # Scenarios kept as vmcore.elf, dmesg.txt and kdump-zlib-d31 only: no other formats, no QEMU
-# dumps, no peers/ (scale: the benchmark; busy, stack-end: lab tests that run crash themselves).
+# dumps, no peers/ (scale: the benchmark; busy, stack-end, uaf: lab tests that run crash themselves).
 reduced_scenario() {
-	case $1 in scale | busy | stack-end) return 0 ;; *) return 1 ;; esac
+	case $1 in scale | busy | stack-end | uaf) return 0 ;; *) return 1 ;; esac
 }
 
 convert_dumps() (
 	cd "$1"
 	rm -f elf-d31 kdump-* flat-zlib-d31 split-zlib-d31.* dmesg.txt
 	if reduced_scenario "$2"; then
-		# Only what the benchmark (scale) and the lab tests (busy, stack-end) read: the log (for the panic check) and kdump-zlib-d31.
+		# Only what the benchmark (scale) and the lab tests (busy, stack-end, uaf) read: the log (for the panic check) and kdump-zlib-d31.
 		{
 			mdf --dump-dmesg vmcore.elf dmesg.txt
 			mdf -c -d 31 vmcore.elf kdump-zlib-d31
@@ -613,6 +618,11 @@ build_capture() {
 	if [ "$scn" = stack-end ]; then
 		grep -q 'kdive_race: smashing the stack end of pid' "$out/dmesg.txt" || die "$rel/$scn: the module's smash line is not in the dump's log"
 	fi
+	if [ "$scn" = uaf ]; then
+		grep -q 'kdive_race: uaf: freed napi 0 at' "$out/dmesg.txt" || die "$rel/$scn: the module's freed-napi lines are not in the dump's log"
+		grep -q 'kdive_race_reinit_rings' "$out/dmesg.txt" || die "$rel/$scn: the fault is not in kdive_race_reinit_rings"
+		grep -q 'slub_debug=FZPU' "$out/dmesg.txt" || die "$rel/$scn: no slub_debug=FZPU on the kernel command line"
+	fi
 	log "  derived formats in $((SECONDS - t))s"
 	case $scn in sysrq | scale | busy) ;; *) cp "$LAB/kernels/$rel/kdive_race.ko" "$out/kdive_race.ko" ;; esac
 	if [ "$scn" = scale ]; then
@@ -665,7 +675,7 @@ prepare_kernel() {
 	build_initramfs "$rel"
 }
 
-# A capture is complete once its MANIFEST is written; a busy or stack-end capture also must have
+# A capture is complete once its MANIFEST is written; a busy, stack-end or uaf capture also must have
 # been made by the current guest programs (its MANIFEST's scenario_key), so a changed scenario is
 # captured anew. (The older scenarios are not keyed: their captures and peer outputs are costly.)
 capture_complete() {
@@ -673,10 +683,10 @@ capture_complete() {
 	[ -z "$(scenario_key "$2")" ] || grep -qx "scenario_key=$(scenario_key "$2")" "$LAB/$1/$2/MANIFEST"
 }
 
-scenario_key() { # SCENARIO -> what its guest-side programs hash to (busy, stack-end; else empty)
+scenario_key() { # SCENARIO -> what its guest-side programs hash to (busy, stack-end, uaf; else empty)
 	case $1 in
 	busy) cat "$LAB_SRC/guest/kdive-busy.c" "$LAB_SRC/guest/init" | sha256sum | cut -c1-16 ;;
-	stack-end) cat "$LAB_SRC"/modules/kdive_race/* "$LAB_SRC/guest/init" | sha256sum | cut -c1-16 ;;
+	stack-end | uaf) cat "$LAB_SRC"/modules/kdive_race/* "$LAB_SRC/guest/init" | sha256sum | cut -c1-16 ;;
 	esac
 }
 

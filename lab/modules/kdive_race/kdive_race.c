@@ -498,13 +498,62 @@ out_free:
 	return err;
 }
 
+/*
+ * mode=uaf: the race of mode=race, but the remove path frees the napis without NULLing
+ * qnapi[] (a use after free). With slub_debug=FZPU on the kernel command line, the freed
+ * napi reads 0x6b (POISON_FREE) and SLUB keeps who allocated and who freed it; the kworker
+ * then takes np->txq == 0x6b6b6b6b6b6b6b6b and faults on a non-canonical address.
+ *
+ * Placed after the race, hung and stack-end code so that their source lines stay where the
+ * debug info of the lab's earlier captures puts them.
+ */
+static kdive_noipa void kdive_race_free_napis_uaf(struct kdive_race_priv *priv)
+{
+	struct kdive_race_napi *np;
+	int i;
+
+	for (i = 0; i < priv->num_napi; i++) {
+		np = priv->qnapi[i];
+		if (!np)
+			continue;
+		kfree(np->txq);
+		kfree(np->rxq);
+		kfree(np);
+		/* priv->qnapi[i] still points at the freed napi */
+		pr_info("kdive_race: uaf: freed napi %d at %px\n", i, np);
+	}
+}
+
+static kdive_noipa void kdive_race_remove_uaf(struct kdive_race_priv *priv)
+{
+	struct kdive_race_hw *hw = &priv->hw;
+
+	cancel_work_sync(&priv->link_check_wk);
+	cancel_work_sync(&priv->reset_wk);
+
+	/* restore permanent mac address */
+	kdive_race_set_macaddr(hw, hw->perm_addr);
+
+	/* frees the napis, leaves qnapi[] dangling, while the fatal interrupt is still live */
+	kdive_race_free_napis_uaf(priv);
+	kdive_race_unregister_netdev(priv);
+
+	/* only reached when the race did not fire */
+	del_timer_sync(&priv->intr_timer);
+	cancel_work_sync(&priv->reset_wk);
+	cancel_work_sync(&priv->link_check_wk);
+}
+
 static void __exit kdive_race_exit(void)
 {
 	struct kdive_race_priv *priv = kdive_race_dev;
 
 	if (kdive_race_proc)
 		proc_remove(kdive_race_proc);
-	kdive_race_remove(priv);
+	if (!strcmp(mode, "uaf"))
+		kdive_race_remove_uaf(priv);
+	else
+		kdive_race_remove(priv);
 	kfree(priv->descmem.virt);
 	free_netdev(priv->dev);
 }
@@ -512,4 +561,4 @@ static void __exit kdive_race_exit(void)
 module_init(kdive_race_init);
 module_exit(kdive_race_exit);
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("kdive lab: alx reset/remove race, hung-task and stack-end reproducer");
+MODULE_DESCRIPTION("kdive lab: alx reset/remove race, hung-task, stack-end and use-after-free reproducer");
