@@ -254,3 +254,83 @@ fn sysrq_and_stack_end_are_named() {
         assert_eq!(o[0]["pid"].as_i64(), Some(pid), "{text}");
     }
 }
+
+/// The `uaf` captures (slub_debug=FZPU): the remove path freed the napis without clearing
+/// `qnapi[]`, and the worker wrote through the freed napi's poisoned `txq`. Checked against
+/// the module's own log (the freed napi addresses, the fault address) and the kernel's poison.
+#[test]
+fn use_after_free_names_who_freed_it() {
+    for cap in captures("uaf") {
+        let (text, j) = triage(&cap, "vmcore.elf");
+        let ctx = format!("{}:\n{text}", cap.display());
+        let dmesg = std::fs::read_to_string(cap.join("dmesg.txt")).unwrap();
+        // "kdive_race: uaf: freed napi 0 at ffff8ac0c2d58200"
+        let napi0 = dmesg
+            .lines()
+            .find_map(|l| l.split("kdive_race: uaf: freed napi 0 at ").nth(1))
+            .map(|a| u64::from_str_radix(a.trim(), 16).unwrap())
+            .expect("the module's freed-napi line");
+        let gpf = dmesg
+            .lines()
+            .find_map(|l| l.split("non-canonical address 0x").nth(1))
+            .and_then(|a| a.split(':').next())
+            .map(|a| u64::from_str_radix(a, 16).unwrap())
+            .expect("the GPF line");
+        assert_eq!(j["report"]["kind"]["kind"], "general_protection", "{ctx}");
+        assert_eq!(hex(&j["report"]["kind"]["address"]), gpf, "{ctx}");
+        assert_eq!(j["address_agrees"], true, "{ctx}");
+        // POISON_FREE, loaded from the freed napi's txq.
+        assert_eq!(hex(&j["pointer"]["value"]), 0x6b6b6b6b6b6b6b6b, "{ctx}");
+        assert_eq!(j["origin"]["access"]["expression"], "np->txq", "{ctx}");
+        assert_eq!(hex(&j["origin"]["access"]["value"]), napi0, "{ctx}");
+        assert_eq!(hex(&j["origin"]["slot_now"]), 0x6b6b6b6b6b6b6b6b, "{ctx}");
+        let o = &j["object"];
+        assert_eq!(hex(&o["object"]), napi0, "{ctx}");
+        assert_eq!(o["free"], true, "{ctx}");
+        assert_eq!(o["tracked"], true, "{ctx}");
+        // Freed by rmmod in the module's uaf free path; allocated in the module's init.
+        let f = &o["freed_by"];
+        assert!(
+            f["caller"]
+                .as_str()
+                .unwrap()
+                .starts_with("kdive_race_free_napis_uaf+"),
+            "{ctx}"
+        );
+        assert!(
+            f["stack"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s.as_str().unwrap().starts_with("kdive_race_remove_uaf+")),
+            "{ctx}"
+        );
+        let vmlinux = manifest(&cap, "vmlinux").unwrap();
+        let mut s = session(&[vmlinux.into(), cap.join("vmcore.elf")]);
+        let ps = run(&mut s, "ps rmmod").text;
+        let rmmod_pid = ps
+            .lines()
+            .nth(1)
+            .and_then(|l| l.split_whitespace().find_map(|w| w.parse::<i64>().ok()))
+            .unwrap_or_else(|| panic!("no rmmod in ps: {ps}"));
+        assert_eq!(f["pid"].as_i64(), Some(rmmod_pid), "{ctx}");
+        assert_eq!(
+            o["freer_still_in"]["function"]
+                .as_str()
+                .map(|f| f.starts_with("kdive_race_remove_uaf")),
+            Some(true),
+            "{ctx}"
+        );
+        assert!(
+            o["allocated_by"]["caller"]
+                .as_str()
+                .unwrap()
+                .starts_with("kdive_race_init+"),
+            "{ctx}"
+        );
+        // The object really holds the free poison (after its free pointer, if inside).
+        let rd = run(&mut s, &format!("rd {:#x} 8", napi0 + 0x100)).text;
+        assert!(rd.contains("6b6b6b6b6b6b6b6b"), "{rd}");
+        assert!(text.contains("the two paths race"), "{ctx}");
+    }
+}

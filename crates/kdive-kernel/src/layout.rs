@@ -116,6 +116,16 @@ impl Layout {
             .map(|offset| MemberPlace { offset, size: None })
     }
 
+    /// A bitfield member of the type called `full_name` (`"union handle_parts"`): its bit offset
+    /// from the start of the type and its width in bits.
+    pub fn bitfield(&self, full_name: &str, member: &str) -> Option<(u64, u32)> {
+        let (store, id) = self.complete_type(full_name)?;
+        store.with_graph(|t| {
+            let m = t.member(id, member)?;
+            Some((m.bit_offset, m.bit_size?))
+        })
+    }
+
     pub fn has_member(&self, sname: &str, member: &str) -> bool {
         self.member(sname, member).is_some()
     }

@@ -39,6 +39,7 @@ pub mod scan;
 pub mod sections;
 pub mod signals;
 pub mod slab;
+pub mod slabtrack;
 pub mod slabwalk;
 pub mod sockets;
 pub mod stack;

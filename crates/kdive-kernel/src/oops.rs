@@ -118,8 +118,9 @@ fn soft_lockup(line: &str) -> Option<FaultKind> {
     })
 }
 
-/// The fault a line starts, if it starts one.
+/// The fault a line starts, if it starts one. (6.12 prefixes some reports with "Oops: ".)
 fn fault_of(line: &str) -> Option<FaultKind> {
+    let line = line.strip_prefix("Oops: ").unwrap_or(line);
     if line.contains("BUG: kernel NULL pointer dereference") {
         return Some(FaultKind::NullPointer {
             address: hex_after(line, "address:").unwrap_or(0),
@@ -259,7 +260,11 @@ pub fn oops_report(log: &Log) -> Option<OopsReport> {
             set(&mut r.error_code, &format!("error_code{v}"));
         } else if let Some(v) = l.strip_prefix("#PF: ") {
             set(&mut r.access, v);
-        } else if let Some(v) = l.split("Oops: ").last().filter(|_| l.starts_with("Oops: ")) {
+        } else if let Some(v) = l
+            .split("Oops: ")
+            .last()
+            .filter(|_| l.starts_with("Oops: ") && fault_of(l).is_none())
+        {
             set(&mut r.oops, v);
         } else if let Some(v) = l.strip_prefix("Workqueue: ") {
             set(&mut r.workqueue, v);
@@ -384,6 +389,12 @@ mod tests {
             kind(&["general protection fault, probably for non-canonical address 0xdead000000000122: 0000 [#1] SMP"]),
             Some(FaultKind::GeneralProtection {
                 address: Some(0xdead000000000122)
+            })
+        );
+        assert_eq!(
+            kind(&["Oops: general protection fault, probably for non-canonical address 0x6b6b6b6b6b6b6b8b: 0000 [#1] PREEMPT SMP NOPTI"]),
+            Some(FaultKind::GeneralProtection {
+                address: Some(0x6b6b6b6b6b6b6b8b)
             })
         );
         assert_eq!(

@@ -322,7 +322,16 @@ impl Kernel {
             }
         }
         let size = cache.size.max(1);
-        let object = place.memory.off(va.back(place.memory) / size * size);
+        // With red zoning (slub_debug=Z) each slot starts with a left red zone; the object (what
+        // freelists and callers point to) follows it.
+        let red_left = self
+            .read_member_uint(cache.addr, "kmem_cache", "red_left_pad")
+            .unwrap_or(0)
+            .min(size);
+        let object = place
+            .memory
+            .off(va.back(place.memory) / size * size)
+            .off(red_left);
         cache.problem = None;
         Ok(Some(SlabObject {
             cache,

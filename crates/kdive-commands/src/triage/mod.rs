@@ -7,6 +7,7 @@
 //! cannot be taken, the report says which and why.
 
 mod blocked;
+mod object;
 mod origin;
 mod site;
 mod tasks;
@@ -40,6 +41,9 @@ pub struct Triage {
     /// The log's fault address equals the address computed from the saved registers.
     pub address_agrees: Option<bool>,
     pub origin: Option<origin::Origin>,
+    /// The slab object behind the bad pointer (or the freed object it was loaded from), with
+    /// who allocated and freed it when SLUB kept records.
+    pub object: Option<object::ObjectFact>,
     /// The array the pointer was loaded from, as `p` prints it now.
     pub container: Option<String>,
     pub writes: writers::Writes,
@@ -142,6 +146,7 @@ pub fn triage(s: &mut Session) -> Result<Triage, CmdError> {
         pointer: None,
         address_agrees: None,
         origin: None,
+        object: None,
         container: None,
         writes: Default::default(),
         involved: Vec::new(),
@@ -242,6 +247,14 @@ pub fn triage(s: &mut Session) -> Result<Triage, CmdError> {
                 ));
             }
         }
+    }
+    // The object: the bad pointer's own, else a freed one the pointer was loaded from.
+    if let Some(p) = &t.pointer {
+        let k = &s.kernel;
+        t.object = object::object_fact(k, &ctx, &table, &p.register, p.value).or_else(|| {
+            let a = t.origin.as_ref()?.access.as_ref()?;
+            object::object_fact(k, &ctx, &table, &a.variable, a.value?).filter(|o| o.free)
+        });
     }
     if t.site.is_some() {
         let skip = t.panic_task.as_ref().map_or(0, |p| p.task);
@@ -385,22 +398,24 @@ fn verdict(t: &Triage) -> Vec<String> {
     let (Some(site), Some(p)) = (&t.site, &t.pointer) else {
         return v;
     };
-    let what = site
-        .access
-        .as_ref()
-        .map_or_else(|| "a memory access".to_string(), |a| a.expression.clone());
+    let what = match (&site.access, site.effective_address) {
+        (Some(a), _) => a.expression.clone(),
+        (None, Some(e)) => format!("memory at {e:#x}"),
+        (None, None) => "memory".to_string(),
+    };
     let ptr = p
         .looks_like
         .clone()
         .unwrap_or_else(|| format!("{:#x}", p.value));
     let var = site.access.as_ref().map(|a| a.variable.clone());
     let verb = match r.access.as_deref() {
-        Some(a) if a.contains("write") => "wrote",
         Some(a) if a.contains("instruction fetch") => "jumped to",
+        Some(a) if a.contains("write") => "wrote",
+        _ if site.writes_memory => "wrote",
         _ => "read",
     };
     v.push(format!(
-        "{} {verb} {what} at {} ({}) with {} = {ptr}",
+        "{} {verb} {what} in {} ({}) with {} = {ptr}",
         t.panic_task.as_ref().map_or_else(
             || "the CPU".into(),
             |p| format!("PID {} ({})", p.pid, p.comm)
@@ -423,6 +438,56 @@ fn verdict(t: &Triage) -> Vec<String> {
                 a.expression,
                 o.location,
                 src(&o.source)
+            ));
+        }
+    }
+    if let Some(o) = &t.object {
+        v.push(format!(
+            "{} = {:#x} lies in {} {} object {:#x}{}",
+            o.name,
+            o.addr,
+            if o.free { "a FREE" } else { "an allocated" },
+            o.cache,
+            o.object,
+            if o.free {
+                ": the code used memory already freed (a use after free)"
+            } else {
+                ""
+            }
+        ));
+        if let Some(f) = &o.freed_by {
+            v.push(format!(
+                "it was freed by PID {}{} on CPU {} in {}{}",
+                f.pid,
+                f.comm
+                    .as_ref()
+                    .map(|c| format!(" ({c})"))
+                    .unwrap_or_default(),
+                f.cpu,
+                f.caller,
+                f.ms_before_dump
+                    .map(|ms| format!(", {ms} ms before the dump"))
+                    .unwrap_or_default()
+            ));
+            if let Some(n) = &o.freer_still_in {
+                let panicked = t
+                    .panic_task
+                    .as_ref()
+                    .map(|p| format!("PID {} ({})", p.pid, p.comm))
+                    .unwrap_or_else(|| "the faulting task".into());
+                v.push(format!(
+                    "PID {} ({}, {}) is still inside {}, the path that freed it (now in {}): {panicked} used the object after that path freed it — the two paths race",
+                    n.pid,
+                    n.comm,
+                    n.state,
+                    base_name(&n.function),
+                    n.trace.iter().find(|f| !is_sleep(f)).map_or("?", String::as_str)
+                ));
+            }
+        } else if o.free && !o.tracked {
+            v.push(format!(
+                "SLUB kept no alloc/free records for {} (boot with slub_debug=U to have them next time)",
+                o.cache
             ));
         }
     }
@@ -469,6 +534,19 @@ fn verdict(t: &Triage) -> Vec<String> {
         ));
     }
     v
+}
+
+fn base_name(n: &str) -> &str {
+    n.split('+').next().unwrap_or(n)
+}
+
+/// The scheduler's own functions at the top of a sleeping task's trace.
+fn is_sleep(f: &str) -> bool {
+    let f = f.split('.').next().unwrap_or(f);
+    matches!(
+        f,
+        "__schedule" | "schedule" | "schedule_timeout" | "__wait_for_common" | "wait_for_common"
+    )
 }
 
 fn hex(v: Option<u64>) -> String {
@@ -591,6 +669,42 @@ pub fn render(t: &Triage) -> String {
     }
     if let Some(c) = &t.container {
         line("NOW", c.clone());
+    }
+    if let Some(o) = &t.object {
+        line(
+            "OBJECT",
+            format!(
+                "{} = {:#x}: {} {} object {:#x}",
+                o.name,
+                o.addr,
+                if o.free { "FREE" } else { "allocated" },
+                o.cache,
+                o.object
+            ),
+        );
+        for (label, tv) in [("FREED BY", &o.freed_by), ("ALLOCATED BY", &o.allocated_by)] {
+            let Some(tv) = tv else { continue };
+            line(
+                label,
+                format!(
+                    "PID {}{} on CPU {} in {}{}",
+                    tv.pid,
+                    tv.comm
+                        .as_ref()
+                        .map(|c| format!(" {c}"))
+                        .unwrap_or_default(),
+                    tv.cpu,
+                    tv.caller,
+                    tv.ms_before_dump
+                        .map(|ms| format!(", {ms} ms before the dump"))
+                        .unwrap_or_default()
+                ),
+            );
+            if !tv.stack.is_empty() {
+                let shown: Vec<&str> = tv.stack.iter().take(10).map(String::as_str).collect();
+                line("", format!("  {}", shown.join(" < ")));
+            }
+        }
     }
     for (n, w) in t.writes.stores.iter().enumerate() {
         let inl = if w.inlined.is_empty() {

@@ -27,6 +27,8 @@ pub struct FaultSite {
     pub access: Option<Access>,
     /// The address the memory operand computed from the saved registers.
     pub effective_address: Option<u64>,
+    /// The instruction writes its memory operand (else it reads it).
+    pub writes_memory: bool,
     #[serde(skip)]
     pub regs: PtRegs,
     /// The function's instructions (for following values backwards).
@@ -137,6 +139,7 @@ pub fn fault_site(
         instruction: insn.as_ref().map(|i| i.text.trim_end().to_string()),
         access,
         effective_address,
+        writes_memory: insn.as_ref().is_some_and(|i| i.effects.writes_memory),
         regs,
         insns,
         index,
