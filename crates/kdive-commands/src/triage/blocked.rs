@@ -74,18 +74,12 @@ fn mutex_waited(
     let w_list = l.offset("mutex_waiter", "list").ok()?;
     let m_wait = l.offset("mutex", "wait_list").ok()?;
     let m_owner = l.offset("mutex", "owner").ok()?;
-    let r = ctx
-        .stacks(k, task, cpu)
-        .into_iter()
-        .find(|r| r.kind == StackKind::Task)?;
-    let len = r.hi.saturating_sub(r.lo).min(64 * 1024);
-    let mut buf = vec![0u8; len as usize];
-    k.read(r.lo, &mut buf, "task stack").ok()?;
-    for (i, w) in buf.chunks_exact(8).enumerate() {
-        if u64::from_le_bytes(w.try_into().ok()?) != task {
+    let (lo, buf) = super::tasks::task_stack(k, ctx, task, cpu)?;
+    for (at, w) in super::tasks::words(lo, &buf) {
+        if w != task {
             continue;
         }
-        let Some(waiter) = (r.lo + 8 * i as u64).checked_sub(w_task) else {
+        let Some(waiter) = at.checked_sub(w_task) else {
             continue;
         };
         let head = waiter.off(w_list);

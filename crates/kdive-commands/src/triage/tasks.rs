@@ -149,23 +149,35 @@ pub fn involved(
     out
 }
 
-/// Addresses in the task's own kernel stack holding `value`.
-fn stack_words_equal(k: &Kernel, ctx: &StackContext, task: u64, cpu: u32, value: u64) -> Vec<u64> {
-    let Some(r) = ctx
+/// The task's own kernel stack: its lowest address and its bytes (at most [`MAX_STACK`]).
+pub fn task_stack(k: &Kernel, ctx: &StackContext, task: u64, cpu: u32) -> Option<(u64, Vec<u8>)> {
+    let r = ctx
         .stacks(k, task, cpu)
         .into_iter()
-        .find(|r| r.kind == StackKind::Task)
-    else {
-        return Vec::new();
-    };
+        .find(|r| r.kind == StackKind::Task)?;
     let len = r.hi.saturating_sub(r.lo).min(MAX_STACK);
     let mut buf = vec![0u8; len as usize];
-    if k.read(r.lo, &mut buf, "task stack").is_err() {
+    k.read(r.lo, &mut buf, "task stack").ok()?;
+    Some((r.lo, buf))
+}
+
+/// The stack words of `stack` (from [`task_stack`]) with their addresses.
+pub fn words(lo: u64, stack: &[u8]) -> impl Iterator<Item = (u64, u64)> + '_ {
+    stack.chunks_exact(8).enumerate().map(move |(i, w)| {
+        (
+            lo + 8 * i as u64,
+            u64::from_le_bytes(w.try_into().unwrap_or([0; 8])),
+        )
+    })
+}
+
+/// Addresses in the task's own kernel stack holding `value`.
+fn stack_words_equal(k: &Kernel, ctx: &StackContext, task: u64, cpu: u32, value: u64) -> Vec<u64> {
+    let Some((lo, buf)) = task_stack(k, ctx, task, cpu) else {
         return Vec::new();
-    }
-    buf.chunks_exact(8)
-        .enumerate()
-        .filter(|(_, w)| u64::from_le_bytes((*w).try_into().unwrap_or([0; 8])) == value)
-        .map(|(i, _)| r.lo + 8 * i as u64)
+    };
+    words(lo, &buf)
+        .filter(|(_, w)| *w == value)
+        .map(|(a, _)| a)
         .collect()
 }
