@@ -68,6 +68,32 @@ fn triage_agrees_on_every_format() {
                 Some(r) => assert_eq!(&facts, r, "{what}: differs from the boot's first format"),
             }
         }
+        // Without the vmlinux (kallsyms, BTF, ORC from the dump; the module's .ko beside it):
+        // the same root cause.
+        let out = Command::new(env!("CARGO_BIN_EXE_kdive"))
+            .args(["triage", "--json"])
+            .arg(cap.dir.join("kdump-zlib-d31"))
+            .output()
+            .expect("run kdive triage");
+        let line: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let j = &line["result"];
+        let with = reference.get(&false).expect("a kdump format");
+        for key in ["site", "access", "origin", "stores", "verdict", "container"] {
+            let got = match key {
+                "site" => j["site"]["location"].clone(),
+                "access" => j["site"]["access"]["expression"].clone(),
+                "origin" => j["origin"]["access"]["expression"].clone(),
+                "stores" => j["writes"]["stores"].clone(),
+                "verdict" => j["verdict"].clone(),
+                _ => j[key].clone(),
+            };
+            assert_eq!(
+                &got,
+                &with[key],
+                "{}: without vmlinux, {key}",
+                cap.dir.display()
+            );
+        }
         // The text form names the race.
         let (code, out, err) = kdive(&[cap.vmlinux(), cap.dir.join("vmcore.elf")], &["triage"]);
         assert_eq!(code, 0, "{err}");

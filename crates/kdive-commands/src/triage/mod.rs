@@ -175,10 +175,10 @@ pub fn triage(s: &mut Session) -> Result<Triage, CmdError> {
             .filter_map(|f| ctx.frame_function(&s.kernel, f).map(|n| n.name))
             .collect();
     }
+    let log_rip = t.report.as_ref().and_then(|r| r.rip.clone());
     let regs = panic_trace
         .as_ref()
-        .and_then(site::exception_frame)
-        .map(|(_, r)| r);
+        .and_then(|tt| site::exception_frame(&s.kernel, &ctx, tt, log_rip.as_deref()));
     if let Some(regs) = regs {
         if let Some(m) = ctx.module_of(regs.ip()) {
             let name = m.name.clone();

@@ -74,14 +74,37 @@ impl Access {
     }
 }
 
-/// The first kernel-mode exception frame of a trace: (frame index, its saved registers).
-/// Only registers entry code saved on the stack count, not a CPU's live registers from the
-/// dump's notes (a QEMU dump taken while the panic path still ran).
-pub fn exception_frame(tt: &TaskTrace) -> Option<(usize, PtRegs)> {
-    tt.trace.frames.iter().enumerate().find_map(|(i, f)| {
-        let r = f.pt_regs.as_ref()?;
-        (f.pt_regs_addr.is_some() && !r.user_mode() && !r.partial).then_some((i, *r))
-    })
+/// The exception frame of a trace: the kernel-mode registers whose RIP is the one the log's
+/// report names (`kdive_race_reinit_rings+0x25/0xb0 [kdive_race]`), else the first set entry
+/// code saved on the stack — not a CPU's live registers from the dump's notes (a QEMU dump
+/// taken while the panic path still ran), unless the log agrees with them (kdump's notes hold
+/// the oops's own registers).
+pub fn exception_frame(
+    k: &Kernel,
+    ctx: &StackContext,
+    tt: &TaskTrace,
+    log_rip: Option<&str>,
+) -> Option<PtRegs> {
+    let kernel = |f: &kdive_unwind::Frame| f.pt_regs.filter(|r| !r.user_mode() && !r.partial);
+    let want = log_rip.and_then(|r| {
+        let (name, rest) = r.split_once('+')?;
+        let off = rest.split('/').next()?.trim_start_matches("0x");
+        Some((name.to_string(), u64::from_str_radix(off, 16).ok()?))
+    });
+    if let Some((name, off)) = want {
+        let hit = tt.trace.frames.iter().filter_map(kernel).find(|r| {
+            ctx.symbolize(k, r.ip())
+                .is_some_and(|c| c.name == name && c.offset == off)
+        });
+        if hit.is_some() {
+            return hit;
+        }
+    }
+    tt.trace
+        .frames
+        .iter()
+        .filter(|f| f.pt_regs_addr.is_some())
+        .find_map(kernel)
 }
 
 /// The register-name spelling used in text (`rax`).
