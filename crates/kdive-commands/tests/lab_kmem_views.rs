@@ -1,7 +1,8 @@
 //! `kmem -o` (per-CPU offsets), `-h` (hugetlb hstates), `-g [FLAGS]` (page flags) and `-n`
 //! (memory nodes, sections and blocks) on every lab capture of both kernels, compared with
 //! crash 8.0.6 run live on the same dump, text for text; and the JSON carries the numbers the
-//! text shows. Skipped, with a note, when the lab cache or crash 8.0.6 is absent.
+//! text shows. crash runs once per capture for all of them. Skipped, with a note, when the lab
+//! cache or crash 8.0.6 is absent.
 
 mod common;
 use common::*;
@@ -22,6 +23,23 @@ fn hex_fields(text: &str, prefix: &str) -> Vec<Vec<u64>> {
         .collect()
 }
 
+/// `kmem -p` on a few physical addresses, one per region of the lab's 1 GiB guests.
+const SOME_PAGES: &str = "kmem -p 1000 1000000 2000000 3ffff000 40000000";
+
+/// Every command this file's tests compare: crash runs them all once per capture
+/// ([`with_shared_crash806`]), not once per test.
+const ALL: &[&str] = &[
+    "kmem -o",
+    "kmem -h",
+    "kmem -g",
+    "kmem -g 200",
+    "kmem -g 10400 4",
+    "kmem -g 8000000000",
+    "kmem -n",
+    "kmem -p",
+    SOME_PAGES,
+];
+
 fn hex(v: &serde_json::Value) -> u64 {
     v.as_u64().expect("a number")
 }
@@ -33,8 +51,9 @@ fn per_cpu_offsets_equal_crash_806() {
         eprintln!("note: no lab cache; skipped");
         return;
     };
-    let compared = with_crash806(
+    let compared = with_shared_crash806(
         &lab,
+        ALL,
         &["kmem -o"],
         |_| true,
         |cap, c, r, theirs| {
@@ -63,8 +82,9 @@ fn hstates_equal_crash_806() {
         eprintln!("note: no lab cache; skipped");
         return;
     };
-    let compared = with_crash806(
+    let compared = with_shared_crash806(
         &lab,
+        ALL,
         &["kmem -h"],
         |_| true,
         |cap, c, r, theirs| {
@@ -97,8 +117,9 @@ fn page_flags_equal_crash_806() {
         eprintln!("note: no lab cache; skipped");
         return;
     };
-    let compared = with_crash806(
+    let compared = with_shared_crash806(
         &lab,
+        ALL,
         &[
             "kmem -g",
             "kmem -g 200",
@@ -174,8 +195,9 @@ fn memory_nodes_equal_crash_806_where_crash_is_right() {
         return;
     };
     let mut crash_wrong = 0;
-    let compared = with_crash806(
+    let compared = with_shared_crash806(
         &lab,
+        ALL,
         &["kmem -n"],
         |_| true,
         |cap, c, r, theirs| {
@@ -295,10 +317,11 @@ fn page_descriptors_equal_crash_806() {
         eprintln!("note: no lab cache; skipped");
         return;
     };
-    let some = "kmem -p 1000 1000000 2000000 3ffff000 40000000";
+    let some = SOME_PAGES;
     let mut rows = String::new();
-    let compared = with_crash806(
+    let compared = with_shared_crash806(
         &lab,
+        ALL,
         &["kmem -p", some],
         |_| true,
         |cap, c, r, theirs| {

@@ -68,14 +68,59 @@ pub fn with_crash806(
     lab: &Path,
     cmds: &[&str],
     keep: impl Fn(&Path) -> bool,
+    check: impl FnMut(&Path, &str, &kdive_commands::Report, &str),
+) -> usize {
+    compare_with_crash806(lab, cmds, keep, check, |cap| {
+        crash806(cap, cmds).map(std::sync::Arc::new)
+    })
+}
+
+/// crash 8.0.6's outputs for every command of `all` on one capture: crash runs once per
+/// capture in a test binary, whichever test asks first; the others wait for it and share it.
+pub fn crash806_shared(
+    cap: &Path,
+    all: &[&str],
+) -> Option<std::sync::Arc<BTreeMap<String, String>>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Cell = Arc<OnceLock<Option<Arc<BTreeMap<String, String>>>>>;
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Cell>>> = OnceLock::new();
+    let cell = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(cap.to_path_buf())
+        .or_default()
+        .clone();
+    cell.get_or_init(|| crash806(cap, all).map(Arc::new))
+        .clone()
+}
+
+/// [`with_crash806`] for tests of one binary that share a crash run per capture: `all` lists
+/// every command those tests compare, `cmds` this test's.
+pub fn with_shared_crash806(
+    lab: &Path,
+    all: &[&str],
+    cmds: &[&str],
+    keep: impl Fn(&Path) -> bool,
+    check: impl FnMut(&Path, &str, &kdive_commands::Report, &str),
+) -> usize {
+    compare_with_crash806(lab, cmds, keep, check, |cap| crash806_shared(cap, all))
+}
+
+fn compare_with_crash806(
+    lab: &Path,
+    cmds: &[&str],
+    keep: impl Fn(&Path) -> bool,
     mut check: impl FnMut(&Path, &str, &kdive_commands::Report, &str),
+    crash: impl Fn(&Path) -> Option<std::sync::Arc<BTreeMap<String, String>>>,
 ) -> usize {
     let mut compared = 0;
     for cap in kdive_lab::capture_dirs(lab) {
         if !keep(&cap) || !cap.join("vmcore.elf").is_file() || manifest(&cap, "vmlinux").is_none() {
             continue;
         }
-        let Some(theirs) = crash806(&cap, cmds) else {
+        let Some(theirs) = crash(&cap) else {
             eprintln!("note: crash 8.0.6 not available; {cmds:?} not compared");
             return 0;
         };
