@@ -65,6 +65,18 @@ impl Annotation {
     }
 }
 
+/// The DWARF holding code address `addr` (a loaded module's, else the vmlinux's) and the
+/// address in its terms (link-time for the vmlinux: the KASLR offset taken off).
+pub fn dwarf_for(k: &Kernel, addr: u64) -> Option<(Arc<DwarfInfo>, u64)> {
+    match k.module_debug_at(addr) {
+        Some(d) => Some((d.dwarf.clone(), addr)),
+        None => {
+            let kaslr = k.vmcoreinfo.kernel_offset().unwrap_or(0);
+            Some((k.dwarf.clone()?, addr.wrapping_sub(kaslr)))
+        }
+    }
+}
+
 /// Annotates the instructions of one listing, reading each function's variables once.
 pub struct Annotator<'a> {
     k: &'a Kernel,
@@ -96,13 +108,7 @@ impl<'a> Annotator<'a> {
 
     /// The DWARF holding `addr` and the address in its terms (link-time for the vmlinux).
     fn dwarf_for(&self, addr: u64) -> Option<(Arc<DwarfInfo>, u64)> {
-        match self.k.module_debug_at(addr) {
-            Some(d) => Some((d.dwarf.clone(), addr)),
-            None => {
-                let kaslr = self.k.vmcoreinfo.kernel_offset().unwrap_or(0);
-                Some((self.k.dwarf.clone()?, addr.wrapping_sub(kaslr)))
-            }
-        }
+        dwarf_for(self.k, addr)
     }
 
     pub fn annotate(&mut self, i: &Insn) -> Annotation {

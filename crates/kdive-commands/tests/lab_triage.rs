@@ -196,6 +196,11 @@ fn hung_tasks_lead_to_the_mutex_owner() {
             .starts_with("kdive_race_wait_link+"));
         assert_eq!(tee["waits_on"], "mutex", "{ctx}");
         assert_eq!(tee["mutex"]["owner_pid"], dd["pid"], "{ctx}");
+        assert_eq!(tee["mutex"]["member"], "priv->cfg_mutex", "{ctx}");
+        assert!(
+            text.contains("holds priv->cfg_mutex while it sleeps on a completion"),
+            "{ctx}"
+        );
         // The mutex is priv->cfg_mutex of the priv the module logged.
         let vmlinux = manifest(&cap, "vmlinux").unwrap();
         let mut s = session(&[vmlinux.into(), cap.join("vmcore.elf")]);

@@ -53,6 +53,9 @@ pub struct Blocked {
 #[derive(Debug, Clone, Serialize)]
 pub struct MutexWait {
     pub mutex: u64,
+    /// The mutex as a member of an object the waiting function's parameters point to:
+    /// `priv->cfg_mutex`.
+    pub member: Option<String>,
     /// A symbol, or the slab object holding it.
     pub what: Option<String>,
     pub owner_pid: Option<i32>,
@@ -107,6 +110,7 @@ fn mutex_waited(
             if let Some(o) = table.by_addr(owner) {
                 return Some(MutexWait {
                     mutex: m,
+                    member: None,
                     what: name_of(k, m),
                     owner_pid: Some(o.pid),
                     owner_comm: Some(o.comm.clone()),
@@ -116,6 +120,73 @@ fn mutex_waited(
         }
     }
     None
+}
+
+/// Bound on the bytes of a pointee searched for the mutex member.
+const MAX_OBJECT: u64 = 64 * 1024;
+
+/// The mutex as `var->member`: a pointer variable of the waiting function whose pointee type
+/// has, at some offset, a member with a `wait_list` where a `struct mutex` has one, such that
+/// the object it would start at (mutex - offset) is a value on the waiting task's stack (the
+/// pointer the function holds, saved by its callees).
+fn mutex_member(k: &Kernel, pc: u64, mutex: u64, stack: &[u64]) -> Option<String> {
+    let wait_list = k.layout.offset("mutex", "wait_list").ok()?;
+    let (dw, a) = crate::annotate::dwarf_for(k, pc)?;
+    let f = dw.function_locals(a)?;
+    for v in f.at(a) {
+        let Some(t) = v.type_die else { continue };
+        let Some(size) = dw
+            .pointee_member(t, 0)
+            .filter(|p| p.pointee_is_composite)
+            .and_then(|p| p.pointee_size)
+        else {
+            continue;
+        };
+        for off in (0..size.min(MAX_OBJECT)).step_by(8) {
+            let Some(base) = mutex.checked_sub(off) else {
+                break;
+            };
+            if !stack.contains(&base) {
+                continue;
+            }
+            let (Some(p), Some(q)) = (
+                dw.pointee_member(t, off),
+                dw.pointee_member(t, off + wait_list),
+            ) else {
+                continue;
+            };
+            // Both paths go down to the innermost member: the mutex is their common prefix,
+            // followed by `wait_list` on the second.
+            let common = p
+                .steps
+                .iter()
+                .zip(&q.steps)
+                .take_while(|(a, b)| a == b)
+                .count();
+            let wait = kdive_debuginfo::dwarf::MemberStep::Field("wait_list".into());
+            if common > 0 && p.rest == 0 && q.steps.get(common) == Some(&wait) {
+                return Some(format!("{}->{}", v.name, steps_text(&p.steps[..common])));
+            }
+        }
+    }
+    None
+}
+
+fn steps_text(steps: &[kdive_debuginfo::dwarf::MemberStep]) -> String {
+    use kdive_debuginfo::dwarf::MemberStep;
+    let mut s = String::new();
+    for st in steps {
+        match st {
+            MemberStep::Field(f) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(f);
+            }
+            MemberStep::Elem { index, .. } => s.push_str(&format!("[{index}]")),
+        }
+    }
+    s
 }
 
 /// A symbol holding `addr`, else the slab object it lies in.
@@ -193,6 +264,7 @@ pub fn blocked(k: &Kernel, ctx: &StackContext, table: &TaskTable, pids: &[i32]) 
         };
         let mut trace = Vec::new();
         let mut waits_in = None;
+        let mut waiter_pc = None;
         let mut source = None;
         if let Ok(tt) = ctx.task_trace(k, task) {
             for f in &tt.trace.frames {
@@ -206,6 +278,7 @@ pub fn blocked(k: &Kernel, ctx: &StackContext, table: &TaskTable, pids: &[i32]) 
                     || base.starts_with("__down");
                 if waits_in.is_none() && !sleeping {
                     waits_in = Some(n.with_offset());
+                    waiter_pc = Some(f.pc.saturating_sub(1));
                     // A return address: the call is the byte before it.
                     source = crate::disasm::source_line(k, f.pc.saturating_sub(1));
                 }
@@ -219,6 +292,13 @@ pub fn blocked(k: &Kernel, ctx: &StackContext, table: &TaskTable, pids: &[i32]) 
         if let Some(m) = &mutex {
             queue.push(m.owner_task);
         }
+        let mutex = mutex.map(|mut m| {
+            let stack: Vec<u64> = super::tasks::task_stack(k, ctx, task, t.cpu)
+                .map(|(lo, b)| super::tasks::words(lo, &b).map(|(_, w)| w).collect())
+                .unwrap_or_default();
+            m.member = waiter_pc.and_then(|pc| mutex_member(k, pc, m.mutex, &stack));
+            m
+        });
         out.push(Blocked {
             pid: t.pid,
             comm: t.comm.clone(),

@@ -349,9 +349,13 @@ fn verdict(t: &Triage) -> Vec<String> {
                     .unwrap_or_default();
                 match &b.mutex {
                     Some(m) => v.push(format!(
-                        "PID {} ({}) waits{at} for mutex {:#x}{} owned by PID {} ({})",
+                        "PID {} ({}) waits{at} for mutex {}{:#x}{} owned by PID {} ({})",
                         b.pid,
                         b.comm,
+                        m.member
+                            .as_ref()
+                            .map(|x| format!("{x} = "))
+                            .unwrap_or_default(),
                         m.mutex,
                         m.what
                             .as_ref()
@@ -371,6 +375,34 @@ fn verdict(t: &Triage) -> Vec<String> {
                             .unwrap_or_default()
                     )),
                 }
+            }
+            // The end of each chain: a holder that sleeps on something else.
+            for b in &t.blocked {
+                if b.mutex.is_some() {
+                    continue;
+                }
+                let held: Vec<String> = t
+                    .blocked
+                    .iter()
+                    .filter_map(|w| w.mutex.as_ref())
+                    .filter(|m| m.owner_task == b.task)
+                    .map(|m| {
+                        m.member
+                            .clone()
+                            .unwrap_or_else(|| format!("{:#x}", m.mutex))
+                    })
+                    .collect();
+                if held.is_empty() {
+                    continue;
+                }
+                v.push(format!(
+                    "PID {} ({}) holds {} while it sleeps{}{}: the tasks waiting for it hang until that wait ends",
+                    b.pid,
+                    b.comm,
+                    held.join(", "),
+                    b.waits_on.as_ref().map(|w| format!(" on a {w}")).unwrap_or_default(),
+                    b.waits_in.as_ref().map(|w| format!(" in {w}")).unwrap_or_default(),
+                ));
             }
             // A holder that waits for a lock its waiter holds: a deadlock.
             for b in &t.blocked {
@@ -750,7 +782,11 @@ pub fn render(t: &Triage) -> String {
     for (n, b) in t.blocked.iter().enumerate() {
         let how = match &b.mutex {
             Some(m) => format!(
-                "waits for mutex {:#x} owned by PID {} {}",
+                "waits for mutex {}{:#x} owned by PID {} {}",
+                m.member
+                    .as_ref()
+                    .map(|x| format!("{x} = "))
+                    .unwrap_or_default(),
                 m.mutex,
                 m.owner_pid.unwrap_or(0),
                 m.owner_comm.as_deref().unwrap_or("?")

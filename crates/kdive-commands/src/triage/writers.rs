@@ -246,15 +246,8 @@ fn stores(
 
 /// The inlined functions at `addr`, innermost first (not the containing function).
 fn inlined_at(k: &Kernel, addr: u64) -> Vec<String> {
-    let (dw, a) = match k.module_debug_at(addr) {
-        Some(d) => (d.dwarf.clone(), addr),
-        None => match &k.dwarf {
-            Some(d) => (
-                d.clone(),
-                addr.wrapping_sub(k.vmcoreinfo.kernel_offset().unwrap_or(0)),
-            ),
-            None => return Vec::new(),
-        },
+    let Some((dw, a)) = crate::annotate::dwarf_for(k, addr) else {
+        return Vec::new();
     };
     let frames = dw.frames_at(a);
     let n = frames.len().saturating_sub(1);
