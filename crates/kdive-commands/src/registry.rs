@@ -27,7 +27,7 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         name: "triage",
-        summary: "the crash's root cause: fault, faulting C expression, bad pointer, its origin, who wrote it",
+        summary: "the crash's root cause: fault, faulting C expression, bad pointer, its origin, who wrote or freed it, lock owners",
         usage: crate::triage::USAGE,
         run: crate::triage::run,
     },
@@ -364,6 +364,7 @@ fn details(name: &str) -> Option<&'static str> {
         "search" => Some(crate::search::DETAILS),
         "timer" => Some(crate::timer::DETAILS),
         "ipcs" => Some(crate::ipcs::DETAILS),
+        "triage" => Some(crate::triage::DETAILS),
         _ => None,
     }
 }

@@ -67,6 +67,19 @@ pub struct TaskRef {
 
 pub const USAGE: &str = "triage";
 
+pub const DETAILS: &str = "  CRASH..PANIC   the kernel's own fault report, from the log
+  TASK, RIP      the panic task and the registers of its exception frame (the log's RIP)
+  INSTRUCTION    the faulting instruction; ACCESS: the C expression it evaluates (DWARF)
+  ADDRESS        the address computed from the saved registers, checked against the log's
+  POINTER        the operand's base register: NULL, poison, non-canonical, a slab object
+  LOADED FROM    the load that put the pointer there, its variables, what the slot holds now
+  OBJECT         the slab object behind it; FREED BY / ALLOCATED BY when SLUB kept records
+  WRITTEN BY     module (or source-file) code storing to the same member; OTHER TASKS: tasks
+                 inside that code, or holding the object on their stacks
+  BLOCKED        hung tasks: what each waits on; a mutex's owner, owner to owner
+  VERDICT        the conclusions, each from the facts above; --json has all of it
+";
+
 pub fn run(s: &mut Session, args: &[String], _raw: &str) -> Result<Report, CmdError> {
     if let Some(a) = args.first() {
         return Err(CmdError::Usage(format!(
