@@ -341,6 +341,51 @@ mod tests {
         assert_eq!(r.panic_reason.as_deref(), Some("Fatal exception"));
     }
 
+    /// Lines the kernel writes around a fault, each cut anywhere and mixed with noise.
+    const FRAGMENTS: &[&str] = &[
+        "BUG: kernel NULL pointer dereference, address: 00000000000001a0",
+        "BUG: unable to handle page fault for address: ffffc90000a1b000",
+        "Oops: general protection fault, probably for non-canonical address 0x6b6b6b6b6b6b6b8b: 0000",
+        "watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [insmod:812]",
+        "INFO: task dd:109 blocked for more than 3 seconds.",
+        "Watchdog detected hard LOCKUP on cpu 3",
+        "kernel BUG at mm/slub.c:321!",
+        "WARNING: CPU: 0 PID: 1 at kernel/foo.c:12 foo+0x1/0x2",
+        "#PF: supervisor read access in kernel mode",
+        "#PF: error_code(0x0000) - not-present page",
+        "Oops: 0000 [#1] PREEMPT SMP NOPTI",
+        "Kernel panic - not syncing: Fatal exception",
+        "---[ end Kernel panic - not syncing: Fatal exception ]---",
+        "sysrq: Trigger a crash",
+        "stack-protector: Kernel stack is corrupted in: foo",
+        "RIP: 0010:kdive_race_reinit_rings+0x25/0xb0 [kdive_race]",
+    ];
+
+    proptest::proptest! {
+        /// Whatever the log holds (cut, mixed, garbage), reading the report never panics,
+        /// and a report's headline is one of the log's lines.
+        #[test]
+        fn any_log_reads(parts in proptest::collection::vec(
+            (0..FRAGMENTS.len(), 0usize..120, "\\PC{0,40}"), 0..24)
+        ) {
+            let lines: Vec<String> = parts
+                .iter()
+                .map(|(i, cut, noise)| {
+                    let f = FRAGMENTS[*i];
+                    let mut end = (*cut).min(f.len());
+                    while !f.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    format!("{}{noise}", &f[..end])
+                })
+                .collect();
+            let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+            if let Some(r) = oops_report(&log(&refs)) {
+                proptest::prop_assert!(lines.iter().any(|l| l.trim_end() == r.headline));
+            }
+        }
+    }
+
     #[test]
     fn other_kinds() {
         let kind = |lines: &[&str]| oops_report(&log(lines)).map(|r| r.kind);
