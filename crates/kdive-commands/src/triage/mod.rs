@@ -139,21 +139,9 @@ pub fn triage(s: &mut Session) -> Result<Triage, CmdError> {
             None
         }
     };
-    let ctx = crate::bt::stack_context(s)?;
-    let table = s.tasks.table(&s.kernel)?;
-    let panic = table.panic.clone();
-    let panic_task = panic.as_ref().and_then(|p| {
-        let t = table.by_addr(p.task)?;
-        Some(TaskRef {
-            pid: t.pid,
-            comm: t.comm.clone(),
-            task: t.addr,
-            cpu: p.cpu,
-        })
-    });
     let mut t = Triage {
         report,
-        panic_task,
+        panic_task: None,
         panic_trace: Vec::new(),
         site: None,
         pointer: None,
@@ -168,9 +156,40 @@ pub fn triage(s: &mut Session) -> Result<Triage, CmdError> {
         notes,
         verdict: Vec::new(),
     };
+    // A damaged dump may lack the unwinder's tables or the task list: the log's report alone
+    // is still worth having.
+    let ctx = match crate::bt::stack_context(s) {
+        Ok(c) => c,
+        Err(e) => {
+            t.notes.push(format!("no stacks: {e}"));
+            t.verdict = verdict(&t);
+            return Ok(t);
+        }
+    };
+    let table = match s.tasks.table(&s.kernel) {
+        Ok(tb) => tb,
+        Err(e) => {
+            t.notes.push(format!("no task list: {e}"));
+            t.verdict = verdict(&t);
+            return Ok(t);
+        }
+    };
+    let panic = table.panic.clone();
+    t.panic_task = panic.as_ref().and_then(|p| {
+        let x = table.by_addr(p.task)?;
+        Some(TaskRef {
+            pid: x.pid,
+            comm: x.comm.clone(),
+            task: x.addr,
+            cpu: p.cpu,
+        })
+    });
     let kind = t.report.as_ref().map(|r| r.kind.clone());
     if matches!(kind, Some(FaultKind::StackEnd)) {
-        t.stack_overflows = crate::btcheck::stack_overflows(s)?.json["overflows"].clone();
+        match crate::btcheck::stack_overflows(s) {
+            Ok(r) => t.stack_overflows = r.json["overflows"].clone(),
+            Err(e) => t.notes.push(format!("stack ends unread: {e}")),
+        }
     }
     if let Some(FaultKind::HungTask { tasks }) = &kind {
         let pids: Vec<i32> = tasks.iter().map(|h| h.pid).collect();
