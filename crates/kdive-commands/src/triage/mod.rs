@@ -613,6 +613,12 @@ fn is_sleep(f: &str) -> bool {
     )
 }
 
+/// The first `n` functions of a trace, innermost first: `  a < b < c`.
+fn chain(trace: &[String], n: usize) -> String {
+    let shown: Vec<&str> = trace.iter().take(n).map(String::as_str).collect();
+    format!("  {}", shown.join(" < "))
+}
+
 fn hex(v: Option<u64>) -> String {
     v.map_or_else(|| "?".into(), |x| format!("{x:#x}"))
 }
@@ -765,8 +771,7 @@ pub fn render(t: &Triage) -> String {
                 ),
             );
             if !tv.stack.is_empty() {
-                let shown: Vec<&str> = tv.stack.iter().take(10).map(String::as_str).collect();
-                line("", format!("  {}", shown.join(" < ")));
+                line("", chain(&tv.stack, 10));
             }
         }
     }
@@ -807,8 +812,7 @@ pub fn render(t: &Triage) -> String {
             format!("PID {} {} {}: {}", i.pid, i.comm, i.state, why.join("; ")),
         );
         if !i.trace.is_empty() {
-            let shown: Vec<&str> = i.trace.iter().take(8).map(String::as_str).collect();
-            line("", format!("  {}", shown.join(" < ")));
+            line("", chain(&i.trace, 8));
         }
     }
     for (n, b) in t.blocked.iter().enumerate() {
@@ -836,8 +840,7 @@ pub fn render(t: &Triage) -> String {
             line("", format!("  in {w} ({})", src(&b.source)));
         }
         if !b.trace.is_empty() {
-            let shown: Vec<&str> = b.trace.iter().take(8).map(String::as_str).collect();
-            line("", format!("  {}", shown.join(" < ")));
+            line("", chain(&b.trace, 8));
         }
     }
     for n in &t.notes {
