@@ -339,3 +339,37 @@ fn use_after_free_names_who_freed_it() {
         assert!(text.contains("the two paths race"), "{ctx}");
     }
 }
+
+/// One bug, one signature: the same scenario gives the same signature on both kernels and
+/// every boot (the kdump captures and the separate QEMU boot); different bugs differ.
+#[test]
+fn signatures_group_the_same_bug() {
+    let mut by_scenario: std::collections::BTreeMap<&str, std::collections::BTreeSet<String>> =
+        Default::default();
+    for scn in ["module-race", "uaf", "hung", "stack-end"] {
+        for cap in captures(scn) {
+            let dumps: Vec<&str> = ["vmcore.elf", "qemu.elf"]
+                .into_iter()
+                .filter(|d| cap.join(d).is_file())
+                .collect();
+            for dump in dumps {
+                let (_, j) = triage(&cap, dump);
+                by_scenario
+                    .entry(scn)
+                    .or_default()
+                    .insert(j["signature"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    for (scn, sigs) in &by_scenario {
+        assert_eq!(sigs.len(), 1, "{scn}: {sigs:?}");
+    }
+    let all: std::collections::BTreeSet<&String> = by_scenario.values().flatten().collect();
+    assert_eq!(all.len(), by_scenario.len(), "{by_scenario:?}");
+    if let Some(s) = by_scenario.get("module-race") {
+        assert_eq!(
+            s.iter().next().unwrap(),
+            "null_pointer kdive_race_reinit_rings np->txq [kdive_race]"
+        );
+    }
+}

@@ -32,6 +32,10 @@ pub struct BadPointer {
 /// Everything triage found.
 #[derive(Debug, Clone, Serialize)]
 pub struct Triage {
+    /// What identifies this crash across dumps, kernels and boots (for grouping many dumps):
+    /// the fault's kind, the faulting function without its offset, the C expression, the
+    /// module — no addresses, pids or offsets.
+    pub signature: String,
     pub report: Option<OopsReport>,
     pub panic_task: Option<TaskRef>,
     /// The panic task's functions, innermost first.
@@ -140,6 +144,7 @@ pub fn triage(s: &mut Session) -> Result<Triage, CmdError> {
         }
     };
     let mut t = Triage {
+        signature: String::new(),
         report,
         panic_task: None,
         panic_trace: Vec::new(),
@@ -163,6 +168,7 @@ pub fn triage(s: &mut Session) -> Result<Triage, CmdError> {
         Err(e) => {
             t.notes.push(format!("no stacks: {e}"));
             t.verdict = verdict(&t);
+            t.signature = signature(&t);
             return Ok(t);
         }
     };
@@ -171,6 +177,7 @@ pub fn triage(s: &mut Session) -> Result<Triage, CmdError> {
         Err(e) => {
             t.notes.push(format!("no task list: {e}"));
             t.verdict = verdict(&t);
+            t.signature = signature(&t);
             return Ok(t);
         }
     };
@@ -300,7 +307,54 @@ pub fn triage(s: &mut Session) -> Result<Triage, CmdError> {
         );
     }
     t.verdict = verdict(&t);
+    t.signature = signature(&t);
     Ok(t)
+}
+
+/// See [`Triage::signature`]: `null_pointer kdive_race_reinit_rings np->txq [kdive_race]`.
+fn signature(t: &Triage) -> String {
+    let kind = match t.report.as_ref().map(|r| &r.kind) {
+        None => return "unknown".into(),
+        Some(FaultKind::Panic { reason }) => {
+            // The reason's words, numbers and addresses left out.
+            let words: Vec<&str> = reason
+                .split_whitespace()
+                .filter(|w| !w.chars().any(|c| c.is_ascii_digit()))
+                .collect();
+            format!("panic: {}", words.join(" "))
+        }
+        Some(FaultKind::Bug { location } | FaultKind::Warning { location }) => {
+            let what = if matches!(
+                t.report.as_ref().map(|r| &r.kind),
+                Some(FaultKind::Bug { .. })
+            ) {
+                "bug"
+            } else {
+                "warning"
+            };
+            // "mm/slub.c:321": the file, not the line (it moves between builds).
+            format!("{what} {}", location.split(':').next().unwrap_or(location))
+        }
+        Some(k) => serde_json::to_value(k)
+            .ok()
+            .and_then(|v| v["kind"].as_str().map(str::to_string))
+            .unwrap_or_else(|| "fault".into()),
+    };
+    let mut parts = vec![kind];
+    if let Some(site) = &t.site {
+        parts.push(base_name(&site.location).to_string());
+        if let Some(a) = &site.access {
+            parts.push(a.expression.clone());
+        } else if let Some(o) = t.origin.as_ref().and_then(|o| o.access.as_ref()) {
+            parts.push(format!("via {}", o.expression));
+        }
+        if let Some(m) = &site.module {
+            parts.push(format!("[{m}]"));
+        }
+    } else if let Some(f) = t.blocked.iter().find_map(|b| b.waits_in.as_deref()) {
+        parts.push(format!("in {}", base_name(f)));
+    }
+    parts.join(" ")
 }
 
 fn kind_text(k: &FaultKind) -> String {
@@ -634,6 +688,7 @@ pub fn render(t: &Triage) -> String {
             o.push_str(&format!("{label:>12}: {text}\n"));
         }
     };
+    line("SIGNATURE", t.signature.clone());
     match &t.report {
         Some(r) => {
             line("CRASH", kind_text(&r.kind));
