@@ -133,8 +133,16 @@ fn ensure_module_debug(s: &mut Session, module: &str) -> Option<String> {
     }
 }
 
-/// Runs every step it can.
+/// Runs every step it can, then draws the conclusions.
 pub fn triage(s: &mut Session) -> Result<Triage, CmdError> {
+    let mut t = gather(s)?;
+    t.verdict = verdict(&t);
+    t.signature = signature(&t);
+    Ok(t)
+}
+
+/// The facts: every step that can be taken on this dump (a damaged one stops early).
+fn gather(s: &mut Session) -> Result<Triage, CmdError> {
     let mut notes = Vec::new();
     let report = match s.kernel.printk_log() {
         Ok(log) => oops_report(&log),
@@ -167,8 +175,6 @@ pub fn triage(s: &mut Session) -> Result<Triage, CmdError> {
         Ok(c) => c,
         Err(e) => {
             t.notes.push(format!("no stacks: {e}"));
-            t.verdict = verdict(&t);
-            t.signature = signature(&t);
             return Ok(t);
         }
     };
@@ -176,8 +182,6 @@ pub fn triage(s: &mut Session) -> Result<Triage, CmdError> {
         Ok(tb) => tb,
         Err(e) => {
             t.notes.push(format!("no task list: {e}"));
-            t.verdict = verdict(&t);
-            t.signature = signature(&t);
             return Ok(t);
         }
     };
@@ -306,8 +310,6 @@ pub fn triage(s: &mut Session) -> Result<Triage, CmdError> {
             skip,
         );
     }
-    t.verdict = verdict(&t);
-    t.signature = signature(&t);
     Ok(t)
 }
 
